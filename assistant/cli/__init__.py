@@ -1,0 +1,1 @@
+"""The command line: `assistant ingest | sources | ask | chat | serve | eval | doctor`."""

@@ -1,0 +1,140 @@
+"""`assistant ask` and `assistant chat`: questions from the terminal, answers with their sources."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from assistant.cli.context import AppContext, pass_app, print_json
+from assistant.errors import AssistantError
+from assistant.types import Answer, Turn
+
+
+def load_history(path: Path) -> list[Turn]:
+    """A JSON list of {"role": "user"|"assistant", "content": str}."""
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AssistantError(f"cannot read history file '{path}': {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise AssistantError(f"history file '{path}' is not valid JSON: {exc.msg} (line {exc.lineno})") from exc
+    return parse_history(data, str(path))
+
+
+def parse_history(data: Any, where: str = "history") -> list[Turn]:
+    if not isinstance(data, list):
+        raise AssistantError(f"{where}: expected a JSON list of {{role, content}} turns")
+    turns: list[Turn] = []
+    for i, item in enumerate(data, start=1):
+        if (
+            not isinstance(item, dict)
+            or item.get("role") not in ("user", "assistant")
+            or not isinstance(item.get("content"), str)
+        ):
+            raise AssistantError(
+                f"{where}: turn {i} must be {{\"role\": \"user\"|\"assistant\", \"content\": str}}"
+            )
+        turns.append(Turn(role=item["role"], content=item["content"]))
+    return turns
+
+
+def render_answer(answer: Answer, console: Console) -> None:
+    style = "yellow" if answer.abstained else ""
+    console.print(answer.text, style=style, soft_wrap=True, markup=False)
+    render_sources(answer, console)
+
+
+def render_sources(answer: Answer, console: Console) -> None:
+    if answer.fallback:
+        console.print("(the LLM's answer did not survive verification: offline answer shown)", style="dim")
+    if answer.citations:
+        console.print()
+        console.print("Sources:", style="bold")
+        for c in answer.citations:
+            console.print(f"[{c.n}] {c.title} — {c.location} ({c.document_id})", markup=False)
+            console.print(f"    “{c.quote}”", style="dim", markup=False, soft_wrap=True)
+
+
+@click.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (with '-': one per line).")
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON list of earlier {role, content} turns.",
+)
+@pass_app
+def ask(app: AppContext, question: str, as_json: bool, history_file: Path | None) -> None:
+    """Ask one question. QUESTION '-' reads one question per line from standard input."""
+    history = load_history(history_file) if history_file else []
+    chain = app.runtime.chain
+    if question == "-":
+        failed = False
+        for line in sys.stdin:
+            line = line.rstrip("\n")
+            try:
+                answer = chain.ask(line, history)
+            except AssistantError as exc:
+                failed = True
+                if as_json:
+                    print_json({"question": line, "error": str(exc)})
+                else:
+                    click.echo(f"error: {exc}", err=True)
+                continue
+            if as_json:
+                print_json(answer.to_json())
+            else:
+                render_answer(answer, Console(highlight=False, soft_wrap=True))
+                click.echo()
+        if failed:
+            sys.exit(1)
+        return
+    if as_json:
+        print_json(chain.ask(question, history).to_json())
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    final: Answer | None = None
+    for item in chain.stream(question, history):
+        if isinstance(item, Answer):
+            final = item
+        else:
+            console.print(item, end="", style="yellow" if item.startswith("The sources don't say") else "", markup=False)
+    console.print()
+    if final is not None:
+        render_sources(final, console)
+
+
+@click.command()
+@pass_app
+def chat(app: AppContext) -> None:
+    """A conversation in the terminal (follow-ups use the conversation; Ctrl-D to quit)."""
+    chain = app.runtime.chain
+    console = Console(highlight=False, soft_wrap=True)
+    history: list[Turn] = []
+    console.print("Ask about the knowledge base. Empty line or Ctrl-D to quit; /new starts over.", style="dim")
+    while True:
+        try:
+            question = console.input("[bold]you>[/bold] ")
+        except EOFError:
+            console.print()
+            return
+        if not question.strip():
+            return
+        if question.strip() == "/new":
+            history = []
+            console.print("(new conversation)", style="dim")
+            continue
+        try:
+            answer = chain.ask(question, history)
+        except AssistantError as exc:
+            console.print(f"error: {exc}", style="red", markup=False)
+            continue
+        render_answer(answer, console)
+        console.print()
+        history += [Turn("user", question), Turn("assistant", answer.text)]

@@ -1,0 +1,83 @@
+"""The `assistant` command group and its entry point (errors become one line, exit 1)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from assistant.offline import enforce_offline
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="ASSISTANT_DATA_DIR",
+    help="Where all state lives (default ./.assistant; env ASSISTANT_DATA_DIR).",
+)
+@click.version_option(package_name="assistant")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None) -> None:
+    """Cited answers from a curated knowledge base, offline by default."""
+    from assistant.cli.context import AppContext
+    from assistant.config import load_settings
+
+    overrides = {"data_dir": data_dir} if data_dir is not None else {}
+    ctx.obj = AppContext(load_settings(**overrides))
+
+
+def _register() -> None:
+    from assistant.cli import ask, ingest, serve, sources
+
+    cli.add_command(ingest.ingest)
+    cli.add_command(sources.sources)
+    cli.add_command(ask.ask)
+    cli.add_command(ask.chat)
+    cli.add_command(serve.serve)
+    for optional in ("assistant.cli.eval", "assistant.cli.doctor"):
+        try:
+            module = __import__(optional, fromlist=["command"])
+        except ImportError:
+            continue
+        cli.add_command(module.command)
+
+
+def _quiet_libraries() -> None:
+    warnings.filterwarnings("ignore")
+    for name in ("chromadb", "httpx", "sentence_transformers", "pypdf", "bm25s", "urllib3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: offline environment first, then the command; one-line errors, never a traceback."""
+    enforce_offline()
+    _quiet_libraries()
+    from assistant.errors import AssistantError
+
+    _register()
+    try:
+        cli.main(args=argv, prog_name="assistant", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except AssistantError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        click.echo(f"error: setting {where}: {first['msg']}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)

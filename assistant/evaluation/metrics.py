@@ -1,0 +1,365 @@
+"""The evaluation metrics, as pure functions with exact definitions.
+
+Answer quality
+    ``exact_match`` and ``token_f1`` follow the official SQuAD v1.1 script: both texts go through
+    :func:`normalize_answer` (lowercase, ASCII punctuation removed, the articles a/an/the removed,
+    whitespace collapsed); F1 is the harmonic mean of token precision and recall over the bag of
+    tokens the two share. With several references the best score counts. As in v1.1, an empty
+    normalised text gives F1 0.
+
+    ``must_include_pass``: every group (inner list) needs at least one of its phrases to occur in
+    the answer, compared with :func:`normalize_phrase` on both sides (curly quotes and apostrophes
+    made straight, whitespace collapsed, case folded). Citation markers such as ``[1]`` are removed
+    from an :class:`~assistant.types.Answer` first.
+
+Retrieval against expected sources
+    An expected source ``{document, quote}`` is *found* in a chunk when the document matches (the
+    chunk's document id, its source path, or the file name of its source path equals ``document``)
+    and ``normalize_phrase(quote)`` is a substring of ``normalize_phrase(chunk text)``.
+    ``hit_at_k`` is 1 when any expected source is found in the first k chunks; ``recall_at_k`` is
+    the share of expected sources found in the first k chunks; ``reciprocal_rank`` is 1/rank of
+    the first chunk (1-based) in which any expected source is found, 0 when there is none.
+
+Citations
+    A citation is *precise* when its passage contains an expected source (same matching, with the
+    citation's document id and source) or when every answer sentence carrying its number has status
+    ``"supported"`` (and at least one does). ``citation_precision`` is the share of precise
+    citations (None without citations); ``citation_recall`` is the share of expected sources found
+    in at least one cited passage (None without expected sources).
+
+Other
+    ``supported_share``: share of the answer's sentences with status ``"supported"`` (None without
+    sentences). ``abstention_correct``: the answer abstained exactly when the question is
+    unanswerable. ``percentile``: linear interpolation between closest ranks, as numpy's default.
+
+Ranking metrics over ids (BEIR / pytrec_eval conventions)
+    Relevant means a qrels grade above 0; repeated ids in a ranking count only at their first
+    rank. ``ndcg_at_k``: DCG = sum over ranks i <= k of grade_i / log2(i + 1), divided by the DCG of
+    the ideal ordering of the qrels grades (0 when nothing is relevant). ``recall_at_k_ids``:
+    relevant ids in the top k / all relevant ids. ``mrr_at_k_ids``: 1/rank of the first relevant id
+    in the top k, else 0.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from assistant.types import Answer, Citation, ScoredChunk
+
+METRIC_NAMES: tuple[str, ...] = (
+    "must_include",
+    "exact_match",
+    "f1",
+    "hit_at_k",
+    "recall_at_k",
+    "mrr",
+    "citation_precision",
+    "citation_recall",
+    "supported",
+    "abstention_accuracy",
+    "latency_p50_ms",
+    "latency_p95_ms",
+)
+"""The aggregate metrics a run reports, in report order."""
+
+SHARE_METRICS: tuple[str, ...] = tuple(n for n in METRIC_NAMES if not n.startswith("latency_"))
+"""The metrics whose values lie between 0 and 1 (higher is better)."""
+
+LATENCY_METRICS: tuple[str, ...] = tuple(n for n in METRIC_NAMES if n.startswith("latency_"))
+"""The metrics in milliseconds (lower is better)."""
+
+
+@dataclass(frozen=True)
+class ExpectedSource:
+    """A passage a good answer should rest on: a document (id or file name) and a quote from it."""
+
+    document: str
+    quote: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"document": self.document, "quote": self.quote}
+
+
+class ChunkLike(Protocol):
+    """What the retrieval metrics read from a chunk; :class:`assistant.types.Chunk` fits."""
+
+    @property
+    def document_id(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = frozenset(string.punctuation)
+_CITATION_MARKER = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
+_QUOTE_TABLE = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+    }
+)
+
+
+# --- answer quality -------------------------------------------------------------------------
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD v1.1 normalisation: lowercase, drop punctuation, drop a/an/the, collapse whitespace."""
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in _PUNCTUATION)
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def _references(reference: str | Sequence[str]) -> list[str]:
+    refs = [reference] if isinstance(reference, str) else list(reference)
+    if not refs:
+        raise ValueError("at least one reference is needed")
+    return refs
+
+
+def exact_match(prediction: str, reference: str | Sequence[str]) -> float:
+    """1.0 when the normalised prediction equals a normalised reference, else 0.0."""
+    pred = normalize_answer(prediction)
+    return max(float(pred == normalize_answer(ref)) for ref in _references(reference))
+
+
+def _f1_single(prediction: str, reference: str) -> float:
+    pred_tokens = normalize_answer(prediction).split()
+    ref_tokens = normalize_answer(reference).split()
+    same = sum((Counter(pred_tokens) & Counter(ref_tokens)).values())
+    if same == 0:
+        return 0.0
+    precision = same / len(pred_tokens)
+    recall = same / len(ref_tokens)
+    return 2 * precision * recall / (precision + recall)
+
+
+def token_f1(prediction: str, reference: str | Sequence[str]) -> float:
+    """SQuAD v1.1 token F1 between prediction and reference (the best over several references)."""
+    return max(_f1_single(prediction, ref) for ref in _references(reference))
+
+
+def strip_citation_markers(text: str) -> str:
+    """The text without ``[n]`` / ``[n, m]`` citation markers (and the spaces before them)."""
+    return _CITATION_MARKER.sub("", text)
+
+
+def normalize_phrase(text: str) -> str:
+    """Straighten curly quotes and apostrophes, collapse whitespace, fold case."""
+    return " ".join(text.translate(_QUOTE_TABLE).split()).casefold()
+
+
+def missing_groups(answer: str | Answer, groups: Sequence[Sequence[str]]) -> list[list[str]]:
+    """The must-include groups none of whose phrases occurs in the answer."""
+    text = strip_citation_markers(answer.text) if isinstance(answer, Answer) else answer
+    haystack = normalize_phrase(text)
+    return [
+        list(group)
+        for group in groups
+        if not any(normalize_phrase(phrase) in haystack for phrase in group)
+    ]
+
+
+def must_include_pass(answer: str | Answer, groups: Sequence[Sequence[str]]) -> bool:
+    """True when every group has at least one phrase in the answer (see the module docstring)."""
+    return not missing_groups(answer, groups)
+
+
+# --- retrieval against expected sources -----------------------------------------------------
+
+
+def _file_name(source: str) -> str:
+    return re.split(r"[\\/]", source)[-1]
+
+
+def _document_matches(document: str, document_id: str, source: str) -> bool:
+    return document in (document_id, source) or (bool(source) and _file_name(source) == document)
+
+
+def _unwrap(chunk: ChunkLike | ScoredChunk) -> ChunkLike:
+    return chunk.chunk if isinstance(chunk, ScoredChunk) else chunk
+
+
+def source_in_chunk(chunk: ChunkLike | ScoredChunk, expected: ExpectedSource) -> bool:
+    """Whether the expected source is found in the chunk: same document, quote inside its text."""
+    c = _unwrap(chunk)
+    return _document_matches(expected.document, c.document_id, c.source) and (
+        normalize_phrase(expected.quote) in normalize_phrase(c.text)
+    )
+
+
+def source_in_citation(citation: Citation, expected: ExpectedSource) -> bool:
+    """Whether the expected source is found in the citation's passage (same matching as chunks)."""
+    return _document_matches(expected.document, citation.document_id, citation.source) and (
+        normalize_phrase(expected.quote) in normalize_phrase(citation.passage)
+    )
+
+
+def _check(expected: Sequence[ExpectedSource], k: int | None) -> None:
+    if not expected:
+        raise ValueError("retrieval metrics need at least one expected source")
+    if k is not None and k < 1:
+        raise ValueError(f"k must be at least 1, not {k}")
+
+
+def sources_found(
+    retrieved: Sequence[ChunkLike | ScoredChunk], expected: Sequence[ExpectedSource], k: int
+) -> list[bool]:
+    """For each expected source, whether it is found in one of the first k retrieved chunks."""
+    _check(expected, k)
+    top = retrieved[:k]
+    return [any(source_in_chunk(c, source) for c in top) for source in expected]
+
+
+def hit_at_k(
+    retrieved: Sequence[ChunkLike | ScoredChunk], expected: Sequence[ExpectedSource], k: int
+) -> float:
+    """1.0 when any expected source is found in the first k chunks, else 0.0."""
+    return float(any(sources_found(retrieved, expected, k)))
+
+
+def recall_at_k(
+    retrieved: Sequence[ChunkLike | ScoredChunk], expected: Sequence[ExpectedSource], k: int
+) -> float:
+    """The share of expected sources found in the first k chunks."""
+    found = sources_found(retrieved, expected, k)
+    return sum(found) / len(found)
+
+
+def reciprocal_rank(
+    retrieved: Sequence[ChunkLike | ScoredChunk],
+    expected: Sequence[ExpectedSource],
+    k: int | None = None,
+) -> float:
+    """1/rank of the first chunk containing any expected source (within the first k if given)."""
+    _check(expected, k)
+    top = retrieved if k is None else retrieved[:k]
+    for rank, chunk in enumerate(top, start=1):
+        if any(source_in_chunk(chunk, source) for source in expected):
+            return 1.0 / rank
+    return 0.0
+
+
+# --- citations and support ------------------------------------------------------------------
+
+
+def citation_is_precise(
+    answer: Answer, citation: Citation, expected: Sequence[ExpectedSource]
+) -> bool:
+    """Whether the citation holds an expected source, or all sentences citing it are supported."""
+    if any(source_in_citation(citation, source) for source in expected):
+        return True
+    citing = [s for s in answer.sentences if citation.n in s.citations]
+    return bool(citing) and all(s.status == "supported" for s in citing)
+
+
+def citation_precision(answer: Answer, expected: Sequence[ExpectedSource]) -> float | None:
+    """The share of the answer's citations that are precise; None when it has no citations."""
+    if not answer.citations:
+        return None
+    precise = sum(citation_is_precise(answer, c, expected) for c in answer.citations)
+    return precise / len(answer.citations)
+
+
+def citation_recall(answer: Answer, expected: Sequence[ExpectedSource]) -> float | None:
+    """The share of expected sources found in some cited passage; None without expected sources."""
+    if not expected:
+        return None
+    cited = sum(any(source_in_citation(c, source) for c in answer.citations) for source in expected)
+    return cited / len(expected)
+
+
+def supported_share(answer: Answer) -> float | None:
+    """The share of the answer's sentences with status "supported"; None when it has none."""
+    if not answer.sentences:
+        return None
+    return sum(s.status == "supported" for s in answer.sentences) / len(answer.sentences)
+
+
+def abstention_correct(answer: Answer, answerable: bool) -> bool:
+    """True when the answer abstained exactly when the question was unanswerable."""
+    return answer.abstained != answerable
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (0..100) by linear interpolation between closest ranks, as numpy."""
+    if not values:
+        raise ValueError("percentile of no values")
+    if not 0 <= p <= 100:
+        raise ValueError(f"percentile must be between 0 and 100, not {p}")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * p / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def mean(values: Sequence[float]) -> float | None:
+    """The arithmetic mean, or None for no values."""
+    return sum(values) / len(values) if values else None
+
+
+# --- ranking metrics over ids (BEIR) --------------------------------------------------------
+
+
+def _first_k_unique(ranked_ids: Sequence[str], k: int) -> list[str]:
+    if k < 1:
+        raise ValueError(f"k must be at least 1, not {k}")
+    seen: set[str] = set()
+    unique: list[str] = []
+    for doc_id in ranked_ids:
+        if doc_id not in seen:
+            seen.add(doc_id)
+            unique.append(doc_id)
+            if len(unique) == k:
+                break
+    return unique
+
+
+def ndcg_at_k(ranked_ids: Sequence[str], qrels: Mapping[str, int], k: int) -> float:
+    """nDCG@k with graded relevance and a log2(rank + 1) discount, as pytrec_eval's ndcg_cut."""
+    top = _first_k_unique(ranked_ids, k)
+    dcg = sum(
+        max(qrels.get(doc_id, 0), 0) / math.log2(rank + 1)
+        for rank, doc_id in enumerate(top, start=1)
+    )
+    ideal = sorted((g for g in qrels.values() if g > 0), reverse=True)[:k]
+    idcg = sum(g / math.log2(rank + 1) for rank, g in enumerate(ideal, start=1))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+def recall_at_k_ids(ranked_ids: Sequence[str], qrels: Mapping[str, int], k: int) -> float:
+    """Relevant ids (grade > 0) in the top k over all relevant ids; 0 when none are relevant."""
+    relevant = {doc_id for doc_id, grade in qrels.items() if grade > 0}
+    top = _first_k_unique(ranked_ids, k)
+    return len(relevant.intersection(top)) / len(relevant) if relevant else 0.0
+
+
+def mrr_at_k_ids(ranked_ids: Sequence[str], qrels: Mapping[str, int], k: int) -> float:
+    """1/rank of the first relevant id (grade > 0) in the top k, else 0."""
+    for rank, doc_id in enumerate(_first_k_unique(ranked_ids, k), start=1):
+        if qrels.get(doc_id, 0) > 0:
+            return 1.0 / rank
+    return 0.0

@@ -1,0 +1,368 @@
+"""Reports of a run: results.json, summary.md and report.html, comparison with an earlier run,
+and the minimum-score gates.
+
+``check_minimums`` takes ``NAME=VALUE`` specs. For the 0..1 metrics VALUE is a minimum; for the
+``latency_*`` metrics, where a minimum makes no sense, VALUE is a maximum in milliseconds. A
+metric that was not measured (no applicable questions) fails its gate.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import json
+import math
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import AssistantError
+from assistant.evaluation.metrics import LATENCY_METRICS, METRIC_NAMES, SHARE_METRICS
+from assistant.evaluation.runner import ROW_METRICS, EvalRun, QuestionResult
+
+Comparison = tuple[str, float | None, float | None, float | None]
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem;
+       color: #1d2330; background: #fff; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+table { border-collapse: collapse; font-size: 0.85rem; }
+th, td { border: 1px solid #d0d5dd; padding: 0.3rem 0.5rem; text-align: left;
+         vertical-align: top; }
+th { background: #f2f4f7; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.pass td { background: #ecfdf3; } tr.fail td { background: #fef3f2; }
+td.answer { max-width: 32rem; } ul.failures { margin: 0; padding-left: 1.1rem; }
+.meta dt { font-weight: 600; } .meta dd { margin: 0 0 0.4rem 1rem; font-family: monospace; }
+img { max-width: 100%; height: auto; } .plots { display: flex; flex-wrap: wrap; gap: 1rem; }
+"""
+
+
+def _fmt(value: float | None, name: str = "") -> str:
+    if value is None:
+        return "–"
+    if name.startswith("latency"):
+        return f"{value:.0f} ms"
+    return f"{value:.3f}"
+
+
+def git_commit(directory: str | Path = ".") -> str | None:
+    """The HEAD commit of the git work tree at ``directory``, or None outside one or without git."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = done.stdout.strip()
+    return commit if done.returncode == 0 and commit else None
+
+
+def _complete_meta(run: EvalRun, meta: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(meta)
+    out.setdefault("date", dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat())
+    if "git_commit" not in out:
+        out["git_commit"] = git_commit()
+    out.setdefault("k", run.k)
+    out.setdefault("n_questions", run.n_questions)
+    return out
+
+
+def results_json(run: EvalRun, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The content of results.json for a run."""
+    return {
+        "meta": dict(meta),
+        "metrics": run.metrics_json(),
+        "counts": {name: run.counts.get(name, 0) for name in METRIC_NAMES},
+        "questions": [row.to_json() for row in run.rows],
+    }
+
+
+# --- summary.md -----------------------------------------------------------------------------
+
+
+def _md_cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def summary_markdown(run: EvalRun, meta: Mapping[str, Any]) -> str:
+    """The Markdown summary: metrics table, then the failing questions with their reasons."""
+    lines = ["# Evaluation summary", ""]
+    for key in ("date", "git_commit", "sets"):
+        if meta.get(key) is not None:
+            value = meta[key]
+            shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+            lines.append(f"- **{key}**: {_md_cell(shown)}")
+    passed = sum(row.passed for row in run.rows)
+    lines += [
+        f"- **questions**: {run.n_questions} ({passed} passed, {run.n_questions - passed} failed)",
+        f"- **k**: {run.k}",
+        "",
+        "## Metrics",
+        "",
+        "| metric | value | n |",
+        "| --- | ---: | ---: |",
+    ]
+    lines += [
+        f"| {name} | {_fmt(run.metrics.get(name), name)} | {run.counts.get(name, 0)} |"
+        for name in METRIC_NAMES
+    ]
+    lines += ["", "## Failing questions", ""]
+    failing = run.failing
+    if not failing:
+        lines.append("None.")
+    for row in failing:
+        lines.append(f"- **{_md_cell(row.id)}**: {_md_cell(row.question)}")
+        lines += [f"  - {_md_cell(reason)}" for reason in row.failures]
+    return "\n".join(lines) + "\n"
+
+
+# --- report.html ----------------------------------------------------------------------------
+
+
+def _png(fig: Any) -> str:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _metrics_chart(run: EvalRun) -> str | None:
+    from matplotlib.figure import Figure
+
+    shown = [(n, run.metrics[n]) for n in SHARE_METRICS if run.metrics.get(n) is not None]
+    if not shown:
+        return None
+    names = [n for n, _ in shown][::-1]
+    values = [float(v or 0.0) for _, v in shown][::-1]
+    fig = Figure(figsize=(6.5, 0.38 * len(shown) + 0.9))
+    ax = fig.add_subplot()
+    ax.barh(names, values, color="#3b6fd4")
+    ax.set_xlim(0, 1.08)
+    for y, value in enumerate(values):
+        ax.text(value + 0.01, y, f"{value:.2f}", va="center", fontsize=8)
+    ax.set_title("Metrics (0–1, higher is better)", fontsize=10)
+    ax.tick_params(labelsize=8)
+    return _png(fig)
+
+
+def _latency_chart(run: EvalRun) -> str | None:
+    from matplotlib.figure import Figure
+
+    latencies = [row.latency_ms for row in run.rows if row.latency_ms is not None]
+    if not latencies:
+        return None
+    fig = Figure(figsize=(6.5, 3.0))
+    ax = fig.add_subplot()
+    ax.hist(latencies, bins=min(20, max(1, len(latencies))), color="#7a5af8", edgecolor="white")
+    for name, style in (("latency_p50_ms", "--"), ("latency_p95_ms", ":")):
+        value = run.metrics.get(name)
+        if value is not None:
+            ax.axvline(value, color="#1d2330", linestyle=style, label=f"{name} = {value:.0f}")
+    ax.legend(fontsize=8)
+    ax.set_xlabel("latency (ms)", fontsize=9)
+    ax.set_ylabel("questions", fontsize=9)
+    ax.set_title("Latency per question", fontsize=10)
+    ax.tick_params(labelsize=8)
+    return _png(fig)
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _meta_value(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _question_row(row: QuestionResult) -> str:
+    cells = [
+        f"<td>{_e(row.id)}</td>",
+        f"<td>{_e(row.question)}</td>",
+        f'<td class="answer">{_e(row.answer)}</td>',
+        f"<td>{'yes' if row.answerable else 'no'}</td>",
+        f"<td>{'yes' if row.abstained else 'no'}</td>",
+    ]
+    cells += [f'<td class="num">{_e(_fmt(row.metrics.get(n)))}</td>' for n in ROW_METRICS]
+    cells.append(f'<td class="num">{_e(_fmt(row.latency_ms, "latency_ms"))}</td>')
+    reasons = "".join(f"<li>{_e(reason)}</li>" for reason in row.failures)
+    cells.append(f'<td><ul class="failures">{reasons}</ul></td>' if reasons else "<td></td>")
+    status = "pass" if row.passed else "fail"
+    return f'<tr class="{status}">{"".join(cells)}</tr>'
+
+
+def report_html(run: EvalRun, meta: Mapping[str, Any]) -> str:
+    """The self-contained HTML report: metadata, metrics, plots and the per-question table."""
+    meta_items = "".join(
+        f"<dt>{_e(key)}</dt><dd>{_e(_meta_value(value))}</dd>" for key, value in meta.items()
+    )
+    metric_rows = "".join(
+        f'<tr><td>{_e(name)}</td><td class="num">{_e(_fmt(run.metrics.get(name), name))}</td>'
+        f'<td class="num">{run.counts.get(name, 0)}</td></tr>'
+        for name in METRIC_NAMES
+    )
+    plots = [
+        f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+        for alt, data in (
+            ("Bar chart of the 0–1 metrics", _metrics_chart(run)),
+            ("Histogram of latency per question", _latency_chart(run)),
+        )
+        if data is not None
+    ]
+    headers = ["id", "question", "answer", "answerable", "abstained", *ROW_METRICS]
+    header_cells = "".join(f"<th>{_e(h)}</th>" for h in [*headers, "latency", "failures"])
+    body = "".join(_question_row(row) for row in run.rows)
+    passed = sum(row.passed for row in run.rows)
+    failed = run.n_questions - passed
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Evaluation report</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<h1>Evaluation report</h1>
+<p>{run.n_questions} questions: {passed} passed, {failed} failed (k = {run.k}).</p>
+<dl class="meta">{meta_items}</dl>
+<h2>Metrics</h2>
+<table><thead><tr><th>metric</th><th>value</th><th>n</th></tr></thead>
+<tbody>{metric_rows}</tbody></table>
+<div class="plots">{"".join(plots)}</div>
+<h2>Questions</h2>
+<table><thead><tr>{header_cells}</tr></thead>
+<tbody>{body}</tbody></table>
+</body>
+</html>
+"""
+
+
+def write_reports(run: EvalRun, out_dir: str | Path, *, meta: dict[str, Any]) -> dict[str, Path]:
+    """Write results.json, summary.md and report.html into out_dir; return their paths by kind.
+
+    ``meta`` (git commit, date, settings, set files, ...) is stored as given; ``date`` (UTC),
+    ``git_commit``, ``k`` and ``n_questions`` are filled in when missing.
+    """
+    out = Path(out_dir)
+    full_meta = _complete_meta(run, meta)
+    paths = {
+        "json": out / "results.json",
+        "markdown": out / "summary.md",
+        "html": out / "report.html",
+    }
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        paths["json"].write_text(
+            json.dumps(results_json(run, full_meta), indent=2, ensure_ascii=False, default=str)
+            + "\n",
+            encoding="utf-8",
+        )
+        paths["markdown"].write_text(summary_markdown(run, full_meta), encoding="utf-8")
+        paths["html"].write_text(report_html(run, full_meta), encoding="utf-8")
+    except OSError as exc:
+        raise AssistantError(f"{out}: cannot write the reports: {exc.strerror or exc}") from exc
+    return paths
+
+
+# --- comparison and gates -------------------------------------------------------------------
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def compare(new_metrics: Mapping[str, Any], old_results_path: str | Path) -> list[Comparison]:
+    """(name, old, new, new - old) for every metric, against an earlier results.json.
+
+    A value missing or null on either side gives a delta of None.
+    """
+    path = Path(old_results_path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise AssistantError(f"{path}: no such results file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AssistantError(f"{path}: cannot read the results file: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise AssistantError(f"{path}: not valid JSON: {exc.msg}") from exc
+    old_metrics = data.get("metrics") if isinstance(data, dict) else None
+    if not isinstance(old_metrics, dict):
+        raise AssistantError(f"{path}: not a results.json (no 'metrics' mapping)")
+    rows: list[Comparison] = []
+    for name in METRIC_NAMES:
+        old = _number(old_metrics.get(name))
+        new = _number(new_metrics.get(name))
+        delta = None if old is None or new is None else new - old
+        rows.append((name, old, new, delta))
+    return rows
+
+
+def format_comparison(rows: Sequence[Comparison]) -> str:
+    """A plain-text table of a comparison, with the delta signed and marked better or worse."""
+    lines = [f"{'metric':<20} {'old':>10} {'new':>10} {'delta':>10}"]
+    for name, old, new, delta in rows:
+        if delta is None:
+            change, verdict = "–", ""
+        else:
+            change = f"{delta:+.0f}" if name in LATENCY_METRICS else f"{delta:+.3f}"
+            better = delta < 0 if name in LATENCY_METRICS else delta > 0
+            verdict = "" if delta == 0 else ("  better" if better else "  worse")
+        lines.append(
+            f"{name:<20} {_fmt(old, name):>10} {_fmt(new, name):>10} {change:>10}{verdict}"
+        )
+    return "\n".join(lines)
+
+
+def _parse_spec(spec: str) -> tuple[str, float]:
+    name, sep, raw = spec.partition("=")
+    name = name.strip()
+    if not sep or not name or not raw.strip():
+        raise AssistantError(f"bad minimum {spec!r}: expected NAME=VALUE, e.g. f1=0.5")
+    if name not in METRIC_NAMES:
+        raise AssistantError(
+            f"bad minimum {spec!r}: unknown metric {name!r} (known: {', '.join(METRIC_NAMES)})"
+        )
+    try:
+        value = float(raw)
+    except ValueError:
+        raise AssistantError(f"bad minimum {spec!r}: {raw.strip()!r} is not a number") from None
+    if not math.isfinite(value):
+        raise AssistantError(f"bad minimum {spec!r}: {raw.strip()!r} is not a number")
+    if name in SHARE_METRICS and not 0 <= value <= 1:
+        raise AssistantError(f"bad minimum {spec!r}: {name} lies between 0 and 1")
+    if name in LATENCY_METRICS and value < 0:
+        raise AssistantError(f"bad minimum {spec!r}: a latency cannot be negative")
+    return name, value
+
+
+def check_minimums(metrics: Mapping[str, Any], specs: Sequence[str]) -> list[str]:
+    """One message per metric that misses its gate; ``latency_*`` specs are maxima in ms.
+
+    Every spec is parsed before any is checked, so a malformed one always raises AssistantError.
+    """
+    gates = [_parse_spec(spec) for spec in specs]
+    failures: list[str] = []
+    for name, bound in gates:
+        value = _number(metrics.get(name))
+        if value is None:
+            failures.append(f"{name} was not measured (no applicable questions)")
+        elif name in LATENCY_METRICS:
+            if value > bound:
+                failures.append(f"{name} = {value:.0f} ms is above the maximum {bound:g} ms")
+        elif value < bound:
+            failures.append(f"{name} = {value:.3f} is below the minimum {bound:g}")
+    return failures

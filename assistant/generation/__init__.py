@@ -1,0 +1,1 @@
+"""Answerers: the offline extractive answerer (default) and LLM-backed ones."""

@@ -1,0 +1,1 @@
+"""The indexes: embeddings, the vector store, the BM25 index and the document registry."""

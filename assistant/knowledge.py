@@ -1,0 +1,345 @@
+"""The knowledge base: adding, replacing, listing and removing documents across every index.
+
+Order of writes in an ingest (what makes a killed ingest safe to re-run): chunks go into the vector
+store first (upserts by content-derived id), stale chunks are deleted, the registry row is written
+last, and the BM25 index is rebuilt from the store whenever its fingerprint disagrees with it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from filelock import FileLock, Timeout
+
+from assistant.documents.chunking import chunk_document
+from assistant.documents.loaders import SUPPORTED_SUFFIXES, load_bytes, load_document
+from assistant.errors import AssistantError, RejectedFile, StoreBusy
+from assistant.index.bm25 import BM25Index, fingerprint
+from assistant.index.embedder import Embedder
+from assistant.index.registry import Registry, now_iso
+from assistant.index.store import ChunkStore
+from assistant.types import Chunk, Document, DocumentRecord
+
+IGNORE_FILE = ".assistantignore"
+Status = Literal["added", "updated", "unchanged", "rejected"]
+ProgressFn = Callable[[int, int, str], None]  # (done, total, what)
+
+
+@dataclass
+class FileResult:
+    """What happened to one input file."""
+
+    name: str
+    status: Status
+    reason: str = ""
+    document_id: str = ""
+    title: str = ""
+    chunks: int = 0
+
+
+@dataclass
+class IngestReport:
+    """Per-file results of one ingest, and how many chunks were embedded."""
+
+    results: list[FileResult] = field(default_factory=list)
+    embedded: int = 0
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    def summary(self) -> str:
+        return (
+            f"{self.count('added')} added, {self.count('updated')} updated, "
+            f"{self.count('unchanged')} unchanged, {self.count('rejected')} rejected "
+            f"({self.embedded} chunks embedded)"
+        )
+
+
+def slugify(text: str, limit: int = 40) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return (slug[:limit].rstrip("-")) or "document"
+
+
+def document_id_for(source: str, name: str) -> str:
+    """Stable for a source: the same path (or upload name) always maps to the same id."""
+    return f"{slugify(Path(name).stem)}-{hashlib.sha1(source.encode()).hexdigest()[:8]}"
+
+
+def source_key(path: Path) -> str:
+    """The path relative to the working folder when it lies inside it, else absolute."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def _ignored(path: Path, root: Path, patterns: list[str]) -> bool:
+    rel = path.relative_to(root).as_posix()
+    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
+    """Files to ingest: files as given; folders walked recursively for supported types.
+
+    In folders, hidden files and those matching the folder's .assistantignore are skipped.
+    """
+    files: list[Path] = []
+    rejected: list[FileResult] = []
+    for path in paths:
+        if path.is_dir():
+            ignore = path / IGNORE_FILE
+            patterns = (
+                [
+                    line.strip()
+                    for line in ignore.read_text().splitlines()
+                    if line.strip() and not line.startswith("#")
+                ]
+                if ignore.is_file()
+                else []
+            )
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    candidate = Path(root) / name
+                    if name.startswith(".") or _ignored(candidate, path, patterns):
+                        continue
+                    if candidate.suffix.lower() in SUPPORTED_SUFFIXES:
+                        files.append(candidate)
+        elif path.exists():
+            files.append(path)
+        else:
+            rejected.append(FileResult(str(path), "rejected", "no such file or folder"))
+    return files, rejected
+
+
+@dataclass
+class _Prepared:
+    name: str
+    document: Document
+    document_id: str
+    sha256: str
+    chunks: list[Chunk]
+
+
+class KnowledgeBase:
+    """Documents in, chunks out: keeps the vector store, BM25 index and registry in step."""
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        store: ChunkStore,
+        embedder: Embedder,
+        chunk_size: int = 1000,
+        chunk_overlap: int = 0,
+        max_file_bytes: int = 20 * 1024 * 1024,
+    ) -> None:
+        self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = store
+        self.embedder = embedder
+        self.chunk_size = chunk_size
+        self.chunk_overlap = chunk_overlap
+        self.max_file_bytes = max_file_bytes
+        self.registry = Registry(data_dir / "registry.sqlite3")
+        self.bm25_dir = data_dir / "bm25"
+        self._write_lock = FileLock(str(data_dir / "write.lock"))
+        self._thread_lock = threading.RLock()
+        self._bm25: BM25Index | None = None
+        self._bm25_mtime: float = -1.0
+
+    # ---- the BM25 index, kept in step with the store ----
+
+    def bm25(self) -> BM25Index:
+        """The BM25 index matching the store (reloaded when another process rebuilt it)."""
+        with self._thread_lock:
+            marker = self.bm25_dir / "ids.json"
+            mtime = marker.stat().st_mtime if marker.exists() else -1.0
+            if self._bm25 is None or mtime != self._bm25_mtime:
+                loaded = BM25Index.load(self.bm25_dir)
+                if loaded is None or loaded.fingerprint != fingerprint(self.store.ids()):
+                    loaded = self._rebuild_bm25()
+                self._bm25 = loaded
+                self._bm25_mtime = marker.stat().st_mtime if marker.exists() else -1.0
+            return self._bm25
+
+    def _rebuild_bm25(self) -> BM25Index:
+        chunks = sorted(self.store.chunks(), key=lambda c: c.chunk_id)
+        index = BM25Index()
+        index.build([c.chunk_id for c in chunks], [c.text for c in chunks])
+        index.save(self.bm25_dir)
+        return index
+
+    def sync_bm25(self) -> bool:
+        """Rebuild the BM25 index if it disagrees with the store; True when it did."""
+        with self._thread_lock:
+            loaded = BM25Index.load(self.bm25_dir)
+            if loaded is not None and loaded.fingerprint == fingerprint(self.store.ids()):
+                return False
+            self._bm25 = self._rebuild_bm25()
+            marker = self.bm25_dir / "ids.json"
+            self._bm25_mtime = marker.stat().st_mtime
+            return True
+
+    # ---- writing ----
+
+    def _locked(self) -> FileLock:
+        try:
+            self._write_lock.acquire(timeout=30)
+        except Timeout as exc:
+            raise StoreBusy(
+                f"another process is writing to {self.data_dir} (lock {self._write_lock.lock_file}); "
+                "try again when it finishes"
+            ) from exc
+        return self._write_lock
+
+    def _prepare(self, name: str, document: Document, source: str) -> _Prepared:
+        document_id = document_id_for(source, name)
+        sha = hashlib.sha256(document.text.encode()).hexdigest()
+        chunks = chunk_document(
+            document, document_id, chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap
+        )
+        if not chunks:
+            raise RejectedFile(f"'{name}' has no text")
+        return _Prepared(name, document, document_id, sha, chunks)
+
+    def ingest(
+        self, paths: Sequence[Path], *, progress: ProgressFn | None = None
+    ) -> IngestReport:
+        """Add or update documents from files and folders."""
+        files, rejected = discover(paths)
+        prepared: list[_Prepared] = []
+        report = IngestReport(results=list(rejected))
+        for path in files:
+            try:
+                doc = load_document(path, source=source_key(path), max_bytes=self.max_file_bytes)
+                prepared.append(self._prepare(path.name, doc, doc.source))
+            except RejectedFile as exc:
+                report.results.append(FileResult(path.name, "rejected", str(exc)))
+        self._index(prepared, report, progress)
+        return report
+
+    def ingest_bytes(
+        self, items: Sequence[tuple[str, bytes]], *, progress: ProgressFn | None = None
+    ) -> IngestReport:
+        """Add or update uploaded documents (name, content); names are labels, never paths."""
+        prepared: list[_Prepared] = []
+        report = IngestReport()
+        for raw_name, data in items:
+            name = Path(raw_name.replace("\\", "/")).name or "upload"
+            try:
+                doc = load_bytes(
+                    data, name, source=f"upload/{name}", max_bytes=self.max_file_bytes
+                )
+                prepared.append(self._prepare(name, doc, doc.source))
+            except RejectedFile as exc:
+                report.results.append(FileResult(name, "rejected", str(exc)))
+        self._index(prepared, report, progress)
+        return report
+
+    def _index(
+        self, prepared: list[_Prepared], report: IngestReport, progress: ProgressFn | None
+    ) -> None:
+        if not prepared:
+            return
+        with self._locked(), self._thread_lock:
+            work: list[tuple[_Prepared, Status, list[Chunk], list[Chunk], set[str]]] = []
+            seen_sha: dict[str, str] = {}
+            for item in prepared:
+                record = self.registry.get(item.document_id)
+                if record is not None and record.sha256 == item.sha256:
+                    report.results.append(
+                        FileResult(item.name, "unchanged", "", item.document_id,
+                                   item.document.title, record.chunks)
+                    )
+                    continue
+                twin = self.registry.find_by_sha(item.sha256)
+                twin_id = twin.document_id if twin else seen_sha.get(item.sha256)
+                if twin_id is not None and twin_id != item.document_id:
+                    report.results.append(
+                        FileResult(item.name, "unchanged", f"duplicate of {twin_id}",
+                                   twin_id, item.document.title)
+                    )
+                    continue
+                seen_sha[item.sha256] = item.document_id
+                existing = self.store.ids(item.document_id)
+                new = [c for c in item.chunks if c.chunk_id not in existing]
+                kept = [c for c in item.chunks if c.chunk_id in existing]
+                stale = existing - {c.chunk_id for c in item.chunks}
+                status: Status = "updated" if record is not None else "added"
+                work.append((item, status, new, kept, stale))
+
+            total = sum(len(w[2]) for w in work)
+            done = 0
+            if progress is not None:
+                progress(0, total, "embedding")
+            for item, status, new, kept, stale in work:
+                if new:
+                    def advance(n: int) -> None:
+                        nonlocal done
+                        done += n
+                        if progress is not None:
+                            progress(done, total, item.name)
+
+                    vectors = self.embedder.embed([c.text for c in new], on_batch=advance)
+                    self.store.add(new, vectors)
+                    report.embedded += len(new)
+                if kept:
+                    self.store.update_metadata(kept)
+                if stale:
+                    self.store.delete(sorted(stale))
+                stamp = now_iso()
+                previous = self.registry.get(item.document_id)
+                self.registry.upsert(
+                    DocumentRecord(
+                        document_id=item.document_id,
+                        title=item.document.title,
+                        path=item.document.source,
+                        doc_type=item.document.doc_type,
+                        sha256=item.sha256,
+                        chunks=len(item.chunks),
+                        added=previous.added if previous else stamp,
+                        updated=stamp,
+                    )
+                )
+                report.results.append(
+                    FileResult(item.name, status, "", item.document_id, item.document.title,
+                               len(item.chunks))
+                )
+            if work:
+                self.sync_bm25()
+
+    def remove(self, document_id: str) -> DocumentRecord:
+        """Delete a document and all its chunks from every index."""
+        with self._locked(), self._thread_lock:
+            record = self.registry.get(document_id)
+            ids = self.store.ids(document_id)
+            if record is None and not ids:
+                raise AssistantError(f"no document with id '{document_id}' (see: assistant sources list)")
+            if ids:
+                self.store.delete(sorted(ids))
+            self.sync_bm25()
+            self.registry.delete(document_id)
+        if record is None:
+            return DocumentRecord(document_id, "", "", "", "", len(ids), "", "")
+        return record
+
+    # ---- reading ----
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.registry.all()
+
+    def chunk_count(self) -> int:
+        return self.store.count()
+
+    def document_chunks(self, document_id: str) -> list[Chunk]:
+        return sorted(self.store.chunks(document_id), key=lambda c: c.start)

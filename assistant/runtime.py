@@ -1,0 +1,105 @@
+"""Builds the components from the settings: store, embedder, knowledge base, answerer, chain.
+
+Backends are chosen by one match each and imported lazily, so a missing optional package only
+matters to those who choose it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from assistant.chain import AssistantChain
+from assistant.config import Settings
+from assistant.generation.base import Answerer
+from assistant.generation.extractive import ExtractiveAnswerer
+from assistant.index.embedder import Embedder, SentenceTransformerEmbedder
+from assistant.index.store import ChromaStore, ChunkStore
+from assistant.knowledge import KnowledgeBase
+from assistant.retrieval import HybridRetriever
+
+
+def make_store(settings: Settings, embedder: Embedder) -> ChunkStore:
+    return ChromaStore(
+        path=settings.data_dir / "chroma",
+        url=settings.chroma_url,
+        collection=settings.collection,
+        embed=lambda texts: embedder.embed(texts),
+    )
+
+
+@dataclass
+class Runtime:
+    """Everything a command needs, made on first use."""
+
+    settings: Settings
+    embedder_override: Embedder | None = None
+    store_override: ChunkStore | None = None
+    answerer_override: Answerer | None = None
+    closers: list[object] = field(default_factory=list)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        if self.embedder_override is not None:
+            return self.embedder_override
+        return SentenceTransformerEmbedder(
+            self.settings.embedding_model, batch_size=self.settings.embedding_batch_size
+        )
+
+    @cached_property
+    def store(self) -> ChunkStore:
+        if self.store_override is not None:
+            return self.store_override
+        return make_store(self.settings, self.embedder)
+
+    @cached_property
+    def knowledge(self) -> KnowledgeBase:
+        s = self.settings
+        return KnowledgeBase(
+            data_dir=s.data_dir,
+            store=self.store,
+            embedder=self.embedder,
+            chunk_size=s.chunk_size,
+            chunk_overlap=s.chunk_overlap,
+            max_file_bytes=s.max_file_bytes,
+        )
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        s = self.settings
+        return HybridRetriever(
+            embedder=self.embedder,
+            store=self.store,
+            bm25=self.knowledge.bm25,
+            k=s.k,
+            candidates=s.candidates,
+            rrf_k=s.rrf_k,
+        )
+
+    @cached_property
+    def offline_answerer(self) -> ExtractiveAnswerer:
+        return ExtractiveAnswerer(
+            self.embedder,
+            min_score=self.settings.min_answer_score,
+            max_sentences=self.settings.max_answer_sentences,
+        )
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        if self.answerer_override is not None:
+            return self.answerer_override
+        match self.settings.llm:
+            case "none":
+                return self.offline_answerer
+            case _:
+                from assistant.generation.llm import make_llm_answerer
+
+                return make_llm_answerer(self.settings, self.offline_answerer, self.embedder)
+
+    @cached_property
+    def chain(self) -> AssistantChain:
+        return AssistantChain(
+            retriever=self.retriever,
+            answerer=self.answerer,
+            max_question_chars=self.settings.max_question_chars,
+        )

@@ -1,0 +1,144 @@
+"""Deterministic fakes for every seam (embedder, store, answerer), for fast tests without models."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from assistant.types import Answer, AnswerSentence, Chunk, Citation, ScoredChunk, Turn
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class FakeEmbedder:
+    """Hashed bag of words: texts sharing words get similar vectors. Counts what it embeds."""
+
+    name = "fake-embedder"
+
+    def __init__(self, dimension: int = 64) -> None:
+        self._dimension = dimension
+        self.embedded: list[str] = []
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self._dimension, dtype=np.float32)
+        for word in _WORD.findall(text.lower()):
+            slot = int(hashlib.md5(word[:6].encode()).hexdigest(), 16) % self._dimension
+            vec[slot] += 1.0
+        norm = float(np.linalg.norm(vec))
+        if norm == 0:
+            vec[0] = 1.0
+            norm = 1.0
+        return vec / norm
+
+    def embed(
+        self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        self.embedded.extend(texts)
+        if on_batch is not None and texts:
+            on_batch(len(texts))
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        return np.vstack([self._vector(t) for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+    def embed_many_cached(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        return np.vstack([self._vector(t) for t in texts])
+
+
+class InMemoryStore:
+    """A ChunkStore in a dict, with exact cosine search."""
+
+    def __init__(self) -> None:
+        self._chunks: dict[str, Chunk] = {}
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        for chunk, vector in zip(chunks, vectors, strict=True):
+            self._chunks[chunk.chunk_id] = chunk
+            self._vectors[chunk.chunk_id] = np.asarray(vector, dtype=np.float32)
+
+    def update_metadata(self, chunks: Sequence[Chunk]) -> None:
+        for chunk in chunks:
+            if chunk.chunk_id in self._chunks:
+                self._chunks[chunk.chunk_id] = chunk
+
+    def delete(self, chunk_ids: Sequence[str]) -> None:
+        for cid in chunk_ids:
+            self._chunks.pop(cid, None)
+            self._vectors.pop(cid, None)
+
+    def ids(self, document_id: str | None = None) -> set[str]:
+        return {
+            cid for cid, c in self._chunks.items() if document_id in (None, c.document_id)
+        }
+
+    def get(self, chunk_ids: Sequence[str]) -> list[Chunk]:
+        return [self._chunks[c] for c in chunk_ids if c in self._chunks]
+
+    def chunks(self, document_id: str | None = None) -> list[Chunk]:
+        return [c for c in self._chunks.values() if document_id in (None, c.document_id)]
+
+    def count(self) -> int:
+        return len(self._chunks)
+
+    def search(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
+        scored = [
+            (self._chunks[cid], float(np.dot(vec, vector))) for cid, vec in self._vectors.items()
+        ]
+        scored.sort(key=lambda pair: (-pair[1], pair[0].chunk_id))
+        return scored[:n]
+
+
+class FakeAnswerer:
+    """Answers with queued texts (or, when the queue is empty, the first sentence of the top hit)."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self._queue: list[str] = []
+        self.calls: list[tuple[str, list[Turn], list[ScoredChunk]]] = []
+
+    def enqueue(self, *texts: str) -> None:
+        self._queue.extend(texts)
+
+    def answer(self, question: str, history: list[Turn], hits: list[ScoredChunk]) -> Answer:
+        self.calls.append((question, history, hits))
+        if not hits:
+            return Answer(text="The sources don't say.", abstained=True, citations=[])
+        top = hits[0].chunk
+        text = self._queue.pop(0) if self._queue else top.text.split(". ")[0].rstrip(".") + "."
+        citation = Citation(
+            n=1,
+            chunk_id=top.chunk_id,
+            document_id=top.document_id,
+            title=top.title,
+            location=top.location,
+            quote=text,
+            passage=top.text,
+        )
+        return Answer(
+            text=f"{text} [1]",
+            abstained=False,
+            citations=[citation],
+            sentences=[AnswerSentence(text=text, citations=(1,), status="supported")],
+            retrieved=hits,
+            backend=self.name,
+        )
+
+    def stream(
+        self, question: str, history: list[Turn], hits: list[ScoredChunk]
+    ) -> Iterator[str | Answer]:
+        answer = self.answer(question, history, hits)
+        yield answer.text
+        yield answer

@@ -1,0 +1,205 @@
+"""The small dataclasses passed across the seams: documents, chunks, retrieval hits, citations, answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SentenceStatus = Literal["supported", "unsupported", "uncited"]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of a loaded document: its text, where it sits, and its 1-based number."""
+
+    number: int
+    start: int  # character offset into Document.text
+    end: int
+    page: int | None = None  # 1-based page number, PDFs only
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded source document: the plain text the assistant reads, and where each paragraph is."""
+
+    text: str
+    title: str
+    source: str  # where it came from: a file path, or "upload/<name>" for web uploads
+    doc_type: str  # "txt", "md", "html", "pdf", "docx"
+    paragraphs: tuple[Paragraph, ...]
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document as it is indexed and cited."""
+
+    chunk_id: str
+    document_id: str
+    title: str
+    source: str
+    text: str
+    start: int  # character offsets into the document text
+    end: int
+    paragraph_start: int
+    paragraph_end: int
+    page: int | None = None
+
+    @property
+    def location(self) -> str:
+        """Human-readable location: paragraph numbers, plus the page for PDFs."""
+        if self.paragraph_start == self.paragraph_end:
+            where = f"paragraph {self.paragraph_start}"
+        else:
+            where = f"paragraphs {self.paragraph_start}\u2013{self.paragraph_end}"
+        return f"page {self.page}, {where}" if self.page is not None else where
+
+    def to_metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "document_id": self.document_id,
+            "title": self.title,
+            "source": self.source,
+            "start": self.start,
+            "end": self.end,
+            "paragraph_start": self.paragraph_start,
+            "paragraph_end": self.paragraph_end,
+        }
+        if self.page is not None:
+            meta["page"] = self.page
+        return meta
+
+    @classmethod
+    def from_metadata(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+        page = meta.get("page")
+        return cls(
+            chunk_id=chunk_id,
+            document_id=str(meta["document_id"]),
+            title=str(meta["title"]),
+            source=str(meta["source"]),
+            text=text,
+            start=int(meta["start"]),
+            end=int(meta["end"]),
+            paragraph_start=int(meta["paragraph_start"]),
+            paragraph_end=int(meta["paragraph_end"]),
+            page=int(page) if page is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    """A retrieval hit: the chunk, its fused score, and the scores and ranks that produced it."""
+
+    chunk: Chunk
+    score: float  # reciprocal-rank-fusion score
+    dense_score: float | None = None  # cosine similarity, when the dense retriever found it
+    bm25_score: float | None = None
+    dense_rank: int | None = None  # 1-based
+    bm25_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source under an answer: which passage, where, and the sentences quoted from it."""
+
+    n: int
+    chunk_id: str
+    document_id: str
+    title: str
+    location: str
+    quote: str  # the cited sentence(s), verbatim from the passage
+    passage: str  # the whole passage (chunk text)
+    highlights: tuple[tuple[int, int], ...] = ()  # spans of the quote inside passage
+    source: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "document_id": self.document_id,
+            "title": self.title,
+            "location": self.location,
+            "quote": self.quote,
+            "chunk_id": self.chunk_id,
+            "passage": self.passage,
+            "highlights": [list(h) for h in self.highlights],
+        }
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of an answer, the citation numbers it carries, and whether they support it."""
+
+    text: str
+    citations: tuple[int, ...]
+    status: SentenceStatus
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "citations": list(self.citations), "status": self.status}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier turn of the conversation."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass
+class Answer:
+    """What the assistant says: the text with [n] markers, its sources, and how it was made."""
+
+    text: str
+    abstained: bool
+    citations: list[Citation]
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    retrieved: list[ScoredChunk] = field(default_factory=list)
+    backend: str = "extractive"
+    fallback: bool = False
+    query: str = ""  # the standalone query used for retrieval
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "sentences": [s.to_json() for s in self.sentences],
+            "backend": self.backend,
+            "fallback": self.fallback,
+            "query": self.query,
+            "retrieved": [
+                {
+                    "chunk_id": h.chunk.chunk_id,
+                    "document_id": h.chunk.document_id,
+                    "score": round(h.score, 6),
+                    "dense_score": None if h.dense_score is None else round(h.dense_score, 6),
+                    "bm25_score": None if h.bm25_score is None else round(h.bm25_score, 6),
+                }
+                for h in self.retrieved
+            ],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A row of the document registry: what `sources list` shows."""
+
+    document_id: str
+    title: str
+    path: str
+    doc_type: str
+    sha256: str
+    chunks: int
+    added: str  # ISO 8601, UTC
+    updated: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "document_id": self.document_id,
+            "title": self.title,
+            "path": self.path,
+            "type": self.doc_type,
+            "chunks": self.chunks,
+            "added": self.added,
+        }

@@ -1,0 +1,1 @@
+"""The web page (Gradio): chat with cited answers, and the knowledge base tab."""
