@@ -119,7 +119,11 @@ def docx_bytes(document: docx.document.Document) -> bytes:
 
 
 def test_txt_blocks_join_wrapped_lines() -> None:
-    data = b"Notes on the alliance\n\nFirst paragraph,\nwrapped over\n  three lines.\n\n\n\nLast one.\n"
+    data = (
+        b"Notes on the alliance\n\n"
+        b"First paragraph,\nwrapped over\n  three lines.\n\n\n\n"
+        b"Last one.\n"
+    )
     doc = load_bytes(data, "notes.txt", source="kb/notes.txt")
     assert paragraph_texts(doc) == [
         "Notes on the alliance",
@@ -384,7 +388,8 @@ def test_pdf_hyphenation_bullets_and_line_grouping() -> None:
     doc = load_bytes(data, "notes.pdf", source="s")
     assert paragraph_texts(doc) == [
         "Defence Notes",
-        "The first paragraph is long enough to set the typical line and has defence spending in it.",
+        "The first paragraph is long enough to set the typical line and has defence "
+        "spending in it.",
         "A second paragraph about the US-Japan alliance.",
         "Page two has a list of the things that were agreed at the summit:",
         "- more joint exercises",
@@ -643,7 +648,7 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(RejectedFile, match=r"^cannot read 'folder\.md': not a regular file$"):
         load_document(folder)
-    with pytest.raises(RejectedFile, match="^unsupported file type '.exe'"):
+    with pytest.raises(RejectedFile, match=r"^unsupported file type '\.exe'"):
         load_document(tmp_path / "missing.exe")
 
 
@@ -654,6 +659,21 @@ def test_permission_denied(tmp_path: Path) -> None:
     path.chmod(0)
     with pytest.raises(RejectedFile, match=r"^cannot read 'secret\.txt': Permission denied$"):
         load_document(path)
+
+
+def test_unreadable_file_reason_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "locked.txt"
+    path.write_text("text")
+
+    def deny(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "open", deny)
+    with pytest.raises(RejectedFile) as info:
+        load_document(path)
+    assert str(info.value) == "cannot read 'locked.txt': Permission denied"
 
 
 def test_display_name_decides_type_and_title(tmp_path: Path) -> None:

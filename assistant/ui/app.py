@@ -60,6 +60,15 @@ def build_app(runtime: Runtime) -> gr.Blocks:
         question = gr.Textbox(placeholder="Ask a question…", label="Question")
         sources = gr.HTML()
         question.submit(respond, [question, chatbot], [question, chatbot, sources])
+
+        def ask_api(question: str, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+            """Ask one question; history is a list of {role, content}. Returns `ask --json`'s object."""
+            try:
+                return chain.ask(question, _history(history or [])).to_json()
+            except AssistantError as exc:
+                return {"error": str(exc)}
+
+        gr.api(ask_api, api_name="ask")
     return app
 
 
