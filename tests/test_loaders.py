@@ -7,6 +7,8 @@ import io
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -330,6 +332,31 @@ def test_html_declared_charset_is_used_when_not_utf8() -> None:
     data = '<meta charset="shift_jis"><p>日本の防衛</p>'.encode("shift_jis")
     doc = load_bytes(data, "jp.html", source="s")
     assert paragraph_texts(doc) == ["日本の防衛"]
+
+
+def test_loading_prints_nothing_but_the_result(tmp_path: Path) -> None:
+    """bs4's warnings (a page that looks like a URL, or XML) and pypdf's log lines for a damaged
+    PDF must not reach a CLI user, who sees only our result or one-line error."""
+    shifted = tmp_path / "shifted.pdf"
+    shifted.write_bytes(report_pdf().replace(b"\n", b"\n% padding comment\n", 1))
+    script = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.DEBUG)\n"
+        "from assistant.documents.loaders import load_bytes, load_document\n"
+        "url = load_bytes(b'https://example.com/page', 'u.html', source='s')\n"
+        "xml = b'<?xml version=\"1.0\"?><feed><entry>x</entry></feed>'\n"
+        "feed = load_bytes(xml, 'x.html', source='s')\n"
+        "pdf = load_document(__import__('pathlib').Path(sys.argv[1]))\n"
+        "print(url.text, feed.text, pdf.title)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(shifted)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (result.stdout, result.stderr) == ("https://example.com/page x Alliance Report\n", "")
 
 
 def test_deeply_nested_html_does_not_crash() -> None:

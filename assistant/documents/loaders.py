@@ -27,7 +27,7 @@ from typing import Any
 
 import docx
 import yaml
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 from bs4.element import NavigableString, PageElement, PreformattedString, Tag
 from docx.oxml.ns import qn
 from docx.table import Table
@@ -59,8 +59,11 @@ _MAX_UNZIPPED = 512 * _MB  # a .docx that unpacks to more than this is treated a
 _SEPARATOR = "\n\n"
 _SHORT_TITLE = 100
 
-# pypdf logs a warning for every oddity of a damaged file; the user gets our one line instead.
+# pypdf logs a warning for every oddity of a damaged file, and bs4 warns about pages that look
+# like a URL or like XML: the user gets our one line instead.
 logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
+warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
 
 _PDF_MAGIC = b"%PDF-"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -153,9 +156,7 @@ def load_bytes(
     if not data.strip():
         raise RejectedFile(f"'{shown}' has no text")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            extracted = _EXTRACTORS[doc_type](data, shown)
+        extracted = _EXTRACTORS[doc_type](data, shown)
         text, paragraphs = _assemble(extracted.pieces)
     except RejectedFile:
         raise
