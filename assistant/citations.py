@@ -1,12 +1,21 @@
-"""Citations: sentence spans in passages, numbering the cited passages, and where each quote sits."""
+"""Citations: sentence spans in passages, numbering the cited passages, where each quote sits,
+and verifying that the passages a generated answer cites support its sentences."""
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from assistant.types import Chunk, Citation
+import numpy as np
+
+from assistant.types import AnswerSentence, Chunk, Citation, SentenceStatus
+
+if TYPE_CHECKING:
+    from assistant.index.embedder import Embedder
 
 CITATION_MARK = re.compile(r"\s*\[(\d+)\]")
 
@@ -57,7 +66,7 @@ class Quote:
 
 
 def number_citations(quotes: list[Quote]) -> tuple[list[Citation], list[int]]:
-    """One numbered citation per passage, numbered in order of first use; the number of each quote."""
+    """One numbered citation per passage, numbered in order of first use; each quote's number."""
     order: dict[str, int] = {}
     grouped: dict[str, list[Quote]] = {}
     numbers: list[int] = []
@@ -97,3 +106,286 @@ def _merge_locations(locations: list[str]) -> str:
         return "; ".join(locations)
     numbers = [loc.removeprefix("paragraph ") for loc in locations]
     return "paragraphs " + ", ".join(numbers)
+
+
+# --------------------------------------------------------------------------------------------
+# Verification of generated answers: does each sentence's cited passage support it?
+#
+# A generated sentence is "supported" when
+#   1. every number in it (digits: amounts, percentages, years, dates) appears in a cited passage,
+#      after normalising "per cent" / "percent" / "%" and thousands separators;
+#   2. every capitalised word after the first word (names, places, months, acronyms), less a
+#      small list of function words and titles, appears in a cited passage; and
+#   3. its embedding is close (cosine >= min_similarity) to the best-matching sentence, or pair
+#      of adjacent sentences, of its cited passages.
+# Citation numbers that name no source are removed first. A sentence without citations is
+# "uncited", except a short connective one (at most CONNECTIVE_MAX_WORDS words, no digits, no
+# capitalised word after the first): it carries no claim and is left out of the answer.
+# --------------------------------------------------------------------------------------------
+
+MARKER_GROUP = re.compile(r"\s*\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
+_LIST_PREFIX = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+_EMPHASIS = re.compile(r"\*\*|__|`")
+_PER_CENT = re.compile(r"(\d)\s*(?:%|per\s*cent\b|percent\b)", re.IGNORECASE)
+_NUMBER_TOKEN = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*")
+_POSSESSIVE = re.compile(r"['’]s?$")
+CONNECTIVE_MAX_WORDS = 8
+DEFAULT_MIN_SIMILARITY = 0.5
+
+# Capitalised words that are not names: function words that may start a clause, titles.
+_NAME_STOPWORDS_TEXT = """
+a an and as at but by for from he her his i if in it its mr mrs ms dr no not of on or
+our she so such that the their then there these they this those to we what when where
+which who why with yes you however although also according overall instead meanwhile
+moreover furthermore therefore thus in additionally finally first second third source
+sources prime minister president foreign defence defense secretary government
+"""
+NAME_STOPWORDS = frozenset(_NAME_STOPWORDS_TEXT.split())
+
+
+@dataclass(frozen=True)
+class CheckedSentence:
+    """One sentence of a generated answer after verification, with the source numbers it kept."""
+
+    text: str  # the sentence without its citation markers
+    citations: tuple[int, ...]  # source numbers as the generator used them, valid ones only
+    status: SentenceStatus
+    quotes: tuple[Quote, ...] = ()  # the best-matching sentence(s) of each cited passage
+    removed: tuple[int, ...] = ()  # citation numbers that named no source
+    reason: str = ""  # why it is not supported ("" when it is)
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class VerifiedText:
+    """A generated answer after verification: every sentence, and those left out as connectives."""
+
+    sentences: tuple[CheckedSentence, ...]
+    connectives: tuple[str, ...] = ()
+
+    @property
+    def supported_share(self) -> float:
+        if not self.sentences:
+            return 0.0
+        return sum(s.status == "supported" for s in self.sentences) / len(self.sentences)
+
+    @property
+    def removed_citations(self) -> int:
+        return sum(len(s.removed) for s in self.sentences)
+
+
+def normalise_for_check(text: str) -> str:
+    """Straight quotes, one spelling of per cent ("65 percent"), no thousands separators."""
+    text = (
+        text.replace("\u2019", "'")
+        .replace("\u2018", "'")
+        .replace("\u201c", '"')
+        .replace("\u201d", '"')
+        .replace("\u2013", "-")
+        .replace("\u2014", "-")
+    )
+    text = _PER_CENT.sub(r"\1 percent", text)
+    return re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+
+
+def number_tokens(text: str) -> set[str]:
+    """The numbers written with digits, normalised ("1,000" -> "1000", "65%" -> "65")."""
+    return {t.rstrip(".,") for t in _NUMBER_TOKEN.findall(normalise_for_check(text))}
+
+
+def name_tokens(sentence: str) -> set[str]:
+    """Capitalised words after the first (names, places, months, acronyms), lowercased."""
+    words = _WORD_TOKEN.findall(normalise_for_check(sentence))
+    names: set[str] = set()
+    for word in words[1:]:
+        if not word[0].isupper():
+            continue
+        base = _POSSESSIVE.sub("", word).lower()
+        if base and base not in NAME_STOPWORDS:
+            names.add(base)
+    return names
+
+
+def _passage_words(text: str) -> set[str]:
+    return {_POSSESSIVE.sub("", w).lower() for w in _WORD_TOKEN.findall(normalise_for_check(text))}
+
+
+def _name_in(name: str, words: set[str]) -> bool:
+    """Exact, or the same first five letters ("Japanese" / "Japan's")."""
+    if name in words:
+        return True
+    return len(name) >= 5 and any(len(w) >= 5 and w[:5] == name[:5] for w in words)
+
+
+def split_generated(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """Sentences of a generated reply with the citation numbers each carries, in order.
+
+    Lines are split first (list items, paragraphs), then sentences (pysbd); markers that open a
+    segment ("... 2027. [1] Next") belong to the sentence before.
+    """
+    pieces: list[tuple[str, list[int]]] = []
+    for line in text.splitlines():
+        line = _EMPHASIS.sub("", _LIST_PREFIX.sub("", line)).strip()
+        if not line:
+            continue
+        for start, end in sentence_spans(line):
+            segment = line[start:end]
+            lead = _LEADING_MARKERS.match(segment)
+            if lead and pieces:
+                pieces[-1][1].extend(_numbers_in(lead.group(0)))
+                segment = segment[lead.end() :]
+            numbers = _numbers_in(segment)
+            body = " ".join(MARKER_GROUP.sub("", segment).split())
+            if body and any(ch.isalnum() for ch in body):
+                pieces.append((body, numbers))
+            elif pieces:
+                pieces[-1][1].extend(numbers)
+    return [(body, tuple(dict.fromkeys(nums))) for body, nums in pieces]
+
+
+def _numbers_in(text: str) -> list[int]:
+    return [int(n) for group in MARKER_GROUP.findall(text) for n in re.split(r"[,;]", group)]
+
+
+def is_connective(sentence: str) -> bool:
+    """Short, no digits, no names: "Here is what the sources say." carries no claim."""
+    return (
+        len(sentence.split()) <= CONNECTIVE_MAX_WORDS
+        and not _NUMBER_TOKEN.search(sentence)
+        and not name_tokens(sentence)
+    )
+
+
+def _embed_many(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    embed_many = getattr(embedder, "embed_many_cached", None)
+    if embed_many is not None:
+        return np.asarray(embed_many(texts))
+    return np.vstack([embedder.embed_query(t) for t in texts])
+
+
+def _windows(chunk: Chunk) -> list[tuple[Quote, ...]]:
+    """Each sentence of a passage, and each pair of adjacent sentences."""
+    quotes = [Quote(chunk, s, e) for s, e in sentence_spans(chunk.text)]
+    windows: list[tuple[Quote, ...]] = [(q,) for q in quotes]
+    windows += list(itertools.pairwise(quotes))
+    return windows
+
+
+def check_sentence(
+    sentence: str,
+    numbers: tuple[int, ...],
+    sources: Mapping[int, Chunk],
+    embedder: Embedder,
+    *,
+    min_similarity: float = DEFAULT_MIN_SIMILARITY,
+) -> CheckedSentence:
+    """Verify one generated sentence against the passages its citation numbers name."""
+    valid = tuple(n for n in numbers if n in sources)
+    removed = tuple(n for n in numbers if n not in sources)
+    if not valid:
+        return CheckedSentence(sentence, (), "uncited", removed=removed, reason="no valid citation")
+    passages = [sources[n].text for n in valid]
+    joined = normalise_for_check(" ".join(passages))
+    reasons: list[str] = []
+    missing_numbers = sorted(number_tokens(sentence) - number_tokens(joined))
+    if missing_numbers:
+        reasons.append("numbers not in the cited passage: " + ", ".join(missing_numbers))
+    words = _passage_words(joined)
+    missing_names = sorted(n for n in name_tokens(sentence) if not _name_in(n, words))
+    if missing_names:
+        reasons.append("names not in the cited passage: " + ", ".join(missing_names))
+    vector = embedder.embed_query(sentence)
+    quotes: list[Quote] = []
+    best_overall = -1.0
+    for n in valid:
+        windows = _windows(sources[n])
+        if not windows:
+            continue
+        texts = [" ".join(q.text for q in w) for w in windows]
+        sims = _embed_many(embedder, texts) @ vector
+        best = int(np.argmax(sims))
+        best_overall = max(best_overall, float(sims[best]))
+        quotes.extend(windows[best])
+    if best_overall < min_similarity:
+        reasons.append(f"meaning too far from the cited passage ({best_overall:.2f})")
+    status: SentenceStatus = "unsupported" if reasons else "supported"
+    return CheckedSentence(
+        sentence,
+        valid,
+        status,
+        quotes=tuple(quotes),
+        removed=removed,
+        reason="; ".join(reasons),
+        similarity=round(best_overall, 4),
+    )
+
+
+def verify_answer(
+    text: str,
+    sources: Mapping[int, Chunk],
+    embedder: Embedder,
+    *,
+    min_similarity: float = DEFAULT_MIN_SIMILARITY,
+) -> VerifiedText:
+    """Check every sentence of a generated reply against the passages it cites.
+
+    sources maps the numbers the generator was shown to their passages. Numbers naming no
+    source are removed; each remaining sentence is supported, unsupported or uncited.
+    """
+    checked: list[CheckedSentence] = []
+    connectives: list[str] = []
+    for sentence, numbers in split_generated(text):
+        if not any(n in sources for n in numbers) and is_connective(sentence):
+            connectives.append(sentence)
+            continue
+        checked.append(
+            check_sentence(sentence, numbers, sources, embedder, min_similarity=min_similarity)
+        )
+    return VerifiedText(tuple(checked), tuple(connectives))
+
+
+def renumber_verified(
+    checked: Sequence[CheckedSentence],
+) -> tuple[str, list[Citation], list[AnswerSentence]]:
+    """The final text (supported sentences only), citations 1..n in order of use, every sentence.
+
+    Unsupported and uncited sentences stay in the sentence list with their status (a reader
+    can see what they cited) but are never part of the text, so nothing shows them as claims.
+    """
+    quotes: list[Quote] = []
+    per_sentence: list[list[int]] = []
+    chunk_numbers: dict[str, int] = {}
+    for sentence in checked:
+        mine: list[int] = []
+        by_chunk: dict[str, list[Quote]] = {}
+        for q in sentence.quotes:
+            by_chunk.setdefault(q.chunk.chunk_id, []).append(q)
+        for cid, qs in by_chunk.items():
+            if cid not in chunk_numbers:
+                chunk_numbers[cid] = len(chunk_numbers) + 1
+            mine.append(chunk_numbers[cid])
+            quotes.extend(qs)
+        per_sentence.append(list(dict.fromkeys(mine)))
+    citations = _citations_for(quotes, chunk_numbers)
+    sentences = [
+        AnswerSentence(text=s.text, citations=tuple(nums), status=s.status)
+        for s, nums in zip(checked, per_sentence, strict=True)
+    ]
+    text = " ".join(
+        s.text + " " + "".join(f"[{n}]" for n in s.citations)
+        for s in sentences
+        if s.status == "supported"
+    )
+    return text, citations, sentences
+
+
+def _citations_for(quotes: list[Quote], numbers: dict[str, int]) -> list[Citation]:
+    """One citation per passage, numbered as given, quoting each distinct quoted sentence once."""
+    unique: dict[tuple[str, int, int], Quote] = {}
+    for q in quotes:
+        unique.setdefault((q.chunk.chunk_id, q.start, q.end), q)
+    ordered = sorted(unique.values(), key=lambda q: (numbers[q.chunk.chunk_id], q.start))
+    citations, _ = number_citations(ordered)
+    return citations

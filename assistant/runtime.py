@@ -98,8 +98,14 @@ class Runtime:
 
     @cached_property
     def chain(self) -> AssistantChain:
+        condense = None
+        if self.settings.llm != "none":
+            from assistant.generation.llm import condenser_for
+
+            condense = condenser_for(self.answerer, self.settings.llm_timeout)
         return AssistantChain(
             retriever=self.retriever,
             answerer=self.answerer,
+            condense=condense,
             max_question_chars=self.settings.max_question_chars,
         )

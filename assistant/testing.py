@@ -1,12 +1,20 @@
-"""Deterministic fakes for every seam (embedder, store, answerer), for fast tests without models."""
+"""Deterministic fakes for every seam (embedder, store, answerer, chat model), for fast tests
+without models."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field
 
 from assistant.types import Answer, AnswerSentence, Chunk, Citation, ScoredChunk, Turn
 
@@ -79,9 +87,7 @@ class InMemoryStore:
             self._vectors.pop(cid, None)
 
     def ids(self, document_id: str | None = None) -> set[str]:
-        return {
-            cid for cid, c in self._chunks.items() if document_id in (None, c.document_id)
-        }
+        return {cid for cid, c in self._chunks.items() if document_id in (None, c.document_id)}
 
     def get(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         return [self._chunks[c] for c in chunk_ids if c in self._chunks]
@@ -101,7 +107,7 @@ class InMemoryStore:
 
 
 class FakeAnswerer:
-    """Answers with queued texts (or, when the queue is empty, the first sentence of the top hit)."""
+    """Answers with queued texts (or, with an empty queue, the first sentence of the top hit)."""
 
     name = "fake"
 
@@ -142,3 +148,66 @@ class FakeAnswerer:
         answer = self.answer(question, history, hits)
         yield answer.text
         yield answer
+
+
+@dataclass(frozen=True)
+class Delayed:
+    """A scripted reply that arrives only after `seconds` (for timeout tests)."""
+
+    seconds: float
+    reply: str = ""
+
+
+class FakeChatModel(BaseChatModel):
+    """A LangChain chat model that returns scripted replies in order (simonw/llm style).
+
+    `enqueue` strings, exceptions (raised instead of replying) or Delayed (sleep, then reply).
+    With an empty queue it replies with `default`. Streaming yields the reply word by word.
+    Every call's messages are kept in `calls`.
+    """
+
+    replies: list[Any] = Field(default_factory=list)
+    calls: list[list[BaseMessage]] = Field(default_factory=list)
+    default: str = "The sources don't say."
+
+    def __init__(self, *replies: str | BaseException | Delayed, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.replies.extend(replies)
+
+    @property
+    def _llm_type(self) -> str:
+        return "fake-chat"
+
+    def enqueue(self, *replies: str | BaseException | Delayed) -> FakeChatModel:
+        self.replies.extend(replies)
+        return self
+
+    def _next(self, messages: list[BaseMessage]) -> str:
+        self.calls.append(list(messages))
+        item = self.replies.pop(0) if self.replies else self.default
+        if isinstance(item, BaseException):
+            raise item
+        if isinstance(item, Delayed):
+            time.sleep(item.seconds)
+            return item.reply
+        return str(item)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(self._next(messages)))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        for token in re.split(r"(\s+)", self._next(messages)):
+            if token:
+                yield ChatGenerationChunk(message=AIMessageChunk(content=token))

@@ -43,10 +43,28 @@ def parse_history(data: Any, where: str = "history") -> list[Turn]:
     return turns
 
 
+_MARKS = {"unsupported": "  ⚠ unsupported", "uncited": "  ⚠ uncited"}
+
+
 def render_answer(answer: Answer, console: Console) -> None:
+    if render_checked(answer, console):
+        render_sources(answer, console)
+        return
     style = "yellow" if answer.abstained else ""
     console.print(answer.text, style=style, soft_wrap=True, markup=False)
     render_sources(answer, console)
+
+
+def render_checked(answer: Answer, console: Console) -> bool:
+    """An LLM answer with sentences its sources do not support: one line each, marked."""
+    if answer.abstained or all(s.status == "supported" for s in answer.sentences):
+        return False
+    for s in answer.sentences:
+        marks = "".join(f"[{n}]" for n in s.citations)
+        line = f"{s.text} {marks}".rstrip()
+        console.print(line, style="" if s.status == "supported" else "red", markup=False, end="")
+        console.print(_MARKS.get(s.status, ""), style="bold red", markup=False)
+    return True
 
 
 def render_sources(answer: Answer, console: Console) -> None:
@@ -104,9 +122,15 @@ def ask(app: AppContext, question: str, as_json: bool, history_file: Path | None
         if isinstance(item, Answer):
             final = item
         else:
-            console.print(item, end="", style="yellow" if item.startswith("The sources don't say") else "", markup=False)
+            draft = "dim" if app.settings.llm != "none" else ""  # unchecked LLM text
+            console.print(item, end="", style="yellow" if item.startswith("The sources don't say") else draft, markup=False)
     console.print()
     if final is not None:
+        if app.settings.llm != "none" and not final.abstained:
+            # an LLM's streamed draft was unchecked: show what survived verification
+            console.print("Checked against the sources:", style="bold")
+            if not render_checked(final, console):
+                console.print(final.text, soft_wrap=True, markup=False)
         render_sources(final, console)
 
 
