@@ -83,9 +83,7 @@ class AssistantChain:
         answer.query = state["query"]
         answer.timings_ms = dict(state["timings"])
         answer.timings_ms["answer"] = (time.perf_counter() - started) * 1000
-        answer.timings_ms["total"] = sum(
-            v for k, v in answer.timings_ms.items() if k != "total"
-        )
+        answer.timings_ms["total"] = sum(v for k, v in answer.timings_ms.items() if k != "total")
         return answer
 
     def ask(self, question: str, history: list[Turn] | None = None) -> Answer:

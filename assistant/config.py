@@ -29,7 +29,9 @@ class Settings(BaseSettings):
         "or a local model folder.",
     )
     embedding_batch_size: int = 32
-    chroma_url: str | None = Field(None, description="Talk to a Chroma server instead of a local store.")
+    chroma_url: str | None = Field(
+        None, description="Talk to a Chroma server instead of a local store."
+    )
     collection: str = "knowledge"
     k: int = Field(6, ge=1, le=100, description="Chunks retrieved per question.")
     candidates: int = Field(30, ge=1, description="Hits taken from each retriever before fusion.")
@@ -38,7 +40,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(0, ge=0)
     max_question_chars: int = 2000
     max_file_mb: float = 20.0
-    min_answer_score: float = Field(0.5, description="Below this the offline answerer declines.")
+    min_answer_score: float = Field(0.4, description="Below this the offline answerer declines.")
     max_answer_sentences: int = 3
 
     llm: Literal["none", "openai", "ollama", "local"] = "none"

@@ -9,24 +9,21 @@ from assistant.errors import BadQuestion
 from assistant.types import Turn
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_ANAPHORA = {
-    "it", "its", "they", "them", "their", "that", "this", "those", "these", "he", "she",
-    "him", "her", "his", "there", "then", "one", "ones", "same", "else", "also", "too",
-}
+_ANAPHORA = frozenset(
+    "it its they them their that this those these he she him her his there then one "
+    "ones same else also too".split()
+)
 _OPENERS = ("and ", "what about", "how about", "and?", "why?", "when?", "how?", "so ", "but ")
-_FUNCTION_WORDS = {
-    "a", "an", "the", "what", "when", "where", "who", "whom", "which", "why", "how", "is", "are",
-    "was", "were", "be", "been", "do", "does", "did", "of", "to", "in", "on", "for", "with", "by",
-    "at", "from", "and", "or", "much", "many", "about", "can", "could", "would", "will", "has",
-    "have", "had", "set", "up", "s",
-}
+_FUNCTION_WORDS = frozenset(
+    "a an the what when where who whom which why how is are was were be been do does "
+    "did of to in on for with by at from and or much many about can could would will "
+    "has have had set up s".split()
+)
 
 
 def clean_question(text: str, max_chars: int) -> str:
     """Control characters removed and whitespace collapsed; empty or over-long questions refused."""
-    text = "".join(
-        ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text
-    )
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
     text = " ".join(text.split())
     if not text:
         raise BadQuestion("the question is empty: type a question about the knowledge base")

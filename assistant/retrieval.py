@@ -45,7 +45,9 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.mode = mode
 
-    def retrieve(self, query: str, k: int | None = None, mode: Mode | None = None) -> list[ScoredChunk]:
+    def retrieve(
+        self, query: str, k: int | None = None, mode: Mode | None = None
+    ) -> list[ScoredChunk]:
         k = k or self.k
         mode = mode or self.mode
         n = max(self.candidates, k)

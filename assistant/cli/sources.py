@@ -51,4 +51,7 @@ def list_sources(app: AppContext, as_json: bool) -> None:
 def remove_source(app: AppContext, document_id: str) -> None:
     """Delete a document and all its chunks from every index."""
     record = app.runtime.knowledge.remove(document_id)
-    click.echo(f"removed {document_id}" + (f" ({record.title}, {record.chunks} chunks)" if record.title else ""))
+    click.echo(
+        f"removed {document_id}"
+        + (f" ({record.title}, {record.chunks} chunks)" if record.title else "")
+    )

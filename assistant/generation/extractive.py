@@ -50,13 +50,45 @@ def content_terms(text: str) -> frozenset[str]:
     return frozenset(_stemmer().stemWords(words))
 
 
-def _type_bonus(question: str, sentence: str) -> float:
+# A capitalised pair not led by "the" ("Shinzo Abe", not "the United States").
+_PERSON = re.compile(r"(?<![Tt]he )(?<![.!?] )(?<!^)\b[A-Z][a-z]+ [A-Z][a-z]+\b")
+_PERSON_NOUNS = r"(leader|president|minister|person|official|politician|premier|who)"
+_ANAPHORIC_START = re.compile(r"^(This|These|That|Those|It|They|Such|He|She|Its|Their)\b")
+_OPINION = re.compile(
+    r"\b(do you think|in your (opinion|view)|what do you (think|believe|feel)|your (opinion|view)"
+    r"|should (japan|tokyo|the us|we|i))\b",
+    re.IGNORECASE,
+)
+_MORE = re.compile(r"\b(else|other|another|besides|apart from|in addition)\b", re.IGNORECASE)
+
+
+def answer_type(question: str) -> str | None:
+    """The kind of thing a question asks for, when its wording says so."""
     q = question.lower()
-    if q.startswith("when") or "what year" in q or "which year" in q or "what month" in q:
-        return 0.08 if (_YEAR.search(sentence) or _MONTHS.search(sentence)) else -0.04
-    if "how much" in q or "how many" in q or "what percentage" in q or "by how" in q:
-        return 0.08 if _NUMBER.search(sentence) else -0.04
-    return 0.0
+    if re.match(r"^(and )?(when|what year|which year|what month|in what year|since when)\b", q):
+        return "date"
+    if re.search(
+        r"\b(how many|how much|what percentage|what share|what fraction|by how much)\b", q
+    ):
+        return "count" if "how many" in q else "number"
+    if re.match(rf"^(and )?(who|whom|which {_PERSON_NOUNS}|what {_PERSON_NOUNS})\b", q):
+        return "person"
+    return None
+
+
+def _type_bonus(kind: str | None, sentence: str) -> float:
+    """A small reward when the sentence holds what is asked for, a penalty when it cannot."""
+    if kind is None:
+        return 0.0
+    if kind == "date":
+        found = bool(_YEAR.search(sentence) or _MONTHS.search(sentence))
+    elif kind == "count":
+        found = bool(_NUMBER.search(_YEAR.sub("", sentence)))
+    elif kind == "number":
+        found = bool(_NUMBER.search(sentence))
+    else:
+        found = bool(_PERSON.search(sentence))
+    return 0.05 if found else -0.1
 
 
 @dataclass(frozen=True)
@@ -64,6 +96,7 @@ class _Candidate:
     quote: Quote
     score: float
     hit_rank: int
+    lead: Quote | None = None  # the sentence a pronoun-led quote refers back to
 
 
 class ExtractiveAnswerer:
@@ -75,7 +108,7 @@ class ExtractiveAnswerer:
         self,
         embedder: Embedder,
         *,
-        min_score: float = 0.5,
+        min_score: float = 0.4,
         max_sentences: int = 3,
         margin: float = 0.08,
         dense_weight: float = 0.6,
@@ -95,49 +128,78 @@ class ExtractiveAnswerer:
     def score(
         self, question: str, history: list[Turn], hits: list[ScoredChunk]
     ) -> list[_Candidate]:
-        """Every sentence of the retrieved passages, scored against the question, best first."""
-        quotes: list[tuple[Quote, int]] = []
+        """Every sentence of the retrieved passages, scored against the question, best first.
+
+        A sentence that opens with a pronoun ("This included ...") is read together with the
+        sentence before it, which is what it refers to.
+        """
+        quotes: list[tuple[Quote, Quote | None, int]] = []
         for rank, hit in enumerate(hits):
+            previous: Quote | None = None
             for start, end in sentence_spans(hit.chunk.text):
                 quote = Quote(hit.chunk, start, end)
+                lead = previous if _ANAPHORIC_START.match(quote.text) else None
                 if len(quote.text.split()) >= 4:
-                    quotes.append((quote, rank))
+                    quotes.append((quote, lead, rank))
+                previous = quote
         if not quotes:
             return []
-        texts = [q.text for q, _ in quotes]
-        follow_up = is_follow_up(question, history)
-        context = last_user_turn(history) if follow_up else ""
-        vectors = self._embed(texts)
-        dense = vectors @ self.embedder.embed_query(question)
+        options = [[q.text] + ([f"{lead.text} {q.text}"] if lead else []) for q, lead, _ in quotes]
+        unique = list(dict.fromkeys(t for opts in options for t in opts))
+        table = dict(zip(unique, self._embed(unique), strict=True))
+        q_vec = self.embedder.embed_query(question)
+        texts: list[str] = []
+        for i, opts in enumerate(options):
+            best = max(opts, key=lambda t: float(table[t] @ q_vec))
+            texts.append(best)
+            if best == opts[0]:
+                quotes[i] = (quotes[i][0], None, quotes[i][2])
+        vectors = np.vstack([table[t] for t in texts])
+        dense = vectors @ q_vec
         q_terms = content_terms(question)
-        if follow_up:
-            dense = 0.5 * dense + 0.5 * (vectors @ self.embedder.embed_query(context))
-            q_terms = q_terms | content_terms(context)
+        overlap = np.array([_overlap(q_terms, t) for t in texts])
+        if is_follow_up(question, history):
+            context = last_user_turn(history)
+            dense = 0.6 * dense + 0.4 * (vectors @ self.embedder.embed_query(context))
+            ctx_terms = content_terms(context)
+            ctx_overlap = np.array([_overlap(ctx_terms, t) for t in texts])
+            overlap = 0.6 * overlap + 0.4 * ctx_overlap if q_terms else ctx_overlap
+        said = _previous_answer(history) if _MORE.search(question) else ""
+        repeats = vectors @ self.embedder.embed_query(said) if said else np.zeros(len(texts))
+        kind = answer_type(question)
         candidates: list[_Candidate] = []
-        for (quote, rank), sim, text in zip(quotes, dense, texts, strict=True):
-            overlap = len(q_terms & content_terms(text)) / len(q_terms) if q_terms else 0.0
-            score = (
-                self.dense_weight * float(sim)
-                + (1 - self.dense_weight) * overlap
-                + _type_bonus(question, text)
-            )
-            candidates.append(_Candidate(quote, score, rank))
+        rows = zip(quotes, dense, overlap, texts, repeats, strict=True)
+        for (quote, lead, rank), sim, lex, text, repeat in rows:
+            score = self.dense_weight * float(sim) + (1 - self.dense_weight) * float(lex)
+            score += _type_bonus(kind, text)
+            if repeat > 0.75:  # "what else ...?": what was already said is not the answer
+                score -= 0.15
+            candidates.append(_Candidate(quote, score, rank, lead))
         candidates.sort(key=lambda c: (-c.score, c.hit_rank, c.quote.start))
         return candidates
 
     def answer(self, question: str, history: list[Turn], hits: list[ScoredChunk]) -> Answer:
+        if _OPINION.search(question):  # the sources hold facts and claims, not our opinions
+            return abstain(hits, self.name)
         candidates = self.score(question, history, hits)
         if not candidates or candidates[0].score < self.min_score:
             return abstain(hits, self.name)
         best = candidates[0].score
         chosen: list[_Candidate] = []
         for cand in candidates:
-            if len(chosen) >= self.max_sentences or cand.score < max(self.min_score, best - self.margin):
+            if len(chosen) >= self.max_sentences or cand.score < max(
+                self.min_score, best - self.margin
+            ):
                 break
             if any(_overlaps(cand.quote, c.quote) for c in chosen):
                 continue
             chosen.append(cand)
-        quotes = [c.quote for c in chosen]
+        quotes: list[Quote] = []
+        for cand in chosen:
+            if cand.lead is not None and not any(_overlaps(cand.lead, q) for q in quotes):
+                quotes.append(cand.lead)
+            if not any(_overlaps(cand.quote, q) for q in quotes):
+                quotes.append(cand.quote)
         citations, numbers = number_citations(quotes)
         sentences = [
             AnswerSentence(text=q.text, citations=(n,), status="supported")
@@ -163,6 +225,17 @@ class ExtractiveAnswerer:
             for i, sentence in enumerate(answer.sentences):
                 yield ("" if i == 0 else " ") + f"{sentence.text} [{sentence.citations[0]}]"
         yield answer
+
+
+def _overlap(terms: frozenset[str], text: str) -> float:
+    return len(terms & content_terms(text)) / len(terms) if terms else 0.0
+
+
+def _previous_answer(history: list[Turn]) -> str:
+    for turn in reversed(history):
+        if turn.role == "assistant":
+            return turn.content
+    return ""
 
 
 def _overlaps(a: Quote, b: Quote) -> bool:
