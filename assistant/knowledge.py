@@ -1,8 +1,20 @@
 """The knowledge base: adding, replacing, listing and removing documents across every index.
 
-Order of writes in an ingest (what makes a killed ingest safe to re-run): chunks go into the vector
-store first (upserts by content-derived id), stale chunks are deleted, the registry row is written
-last, and the BM25 index is rebuilt from the store whenever its fingerprint disagrees with it.
+Order of writes in an ingest (what makes a killed ingest safe to re-run): a write-ahead note
+(the registry's `pending` table: the row to be written, the chunk ids before and after) is made
+first; chunks go into the vector store (upserts by content-derived id), stale chunks are deleted,
+and the registry row is written together with dropping the note, in one SQLite transaction. The
+BM25 index is rebuilt from the store whenever its fingerprint disagrees with it.
+
+A note left behind by a killed process is settled under the write lock at the end of the next
+write (or by `assistant doctor --repair`): rolled forward when all its new chunks reached the
+store (the stale ones are then deleted and the row written), rolled back otherwise (its partial
+new chunks deleted). Settling at the end means a re-run of the same ingest first reuses the
+chunks the killed run already embedded. An "unchanged" document is also checked against the
+store: missing or extra chunks are repaired rather than trusted.
+
+Writers take a file lock (`write.lock`); readers never write: a reader whose BM25 index is out
+of date rebuilds it in memory and saves it only if it can take the lock without waiting.
 """
 
 from __future__ import annotations
@@ -12,7 +24,8 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -24,7 +37,7 @@ from assistant.documents.loaders import SUPPORTED_SUFFIXES, load_bytes, load_doc
 from assistant.errors import AssistantError, RejectedFile, StoreBusy
 from assistant.index.bm25 import BM25Index, fingerprint
 from assistant.index.embedder import Embedder
-from assistant.index.registry import Registry, now_iso
+from assistant.index.registry import PendingWrite, Registry, now_iso
 from assistant.index.store import ChunkStore
 from assistant.types import Chunk, Document, DocumentRecord
 
@@ -152,38 +165,70 @@ class KnowledgeBase:
         self.max_file_bytes = max_file_bytes
         self.registry = Registry(data_dir / "registry.sqlite3")
         self.bm25_dir = data_dir / "bm25"
-        self._write_lock = FileLock(str(data_dir / "write.lock"))
+        self.lock_path = data_dir / "write.lock"
+        self._write_lock = FileLock(str(self.lock_path))
         self._thread_lock = threading.RLock()
+        self._bm25_lock = threading.RLock()
         self._bm25: BM25Index | None = None
         self._bm25_mtime: float = -1.0
+        self.lock_timeout = 30.0
 
     # ---- the BM25 index, kept in step with the store ----
 
     def bm25(self) -> BM25Index:
         """The BM25 index matching the store (reloaded when another process rebuilt it)."""
-        with self._thread_lock:
+        with self._bm25_lock:
             marker = self.bm25_dir / "ids.json"
             mtime = marker.stat().st_mtime if marker.exists() else -1.0
             if self._bm25 is None or mtime != self._bm25_mtime:
                 loaded = BM25Index.load(self.bm25_dir)
                 if loaded is None or loaded.fingerprint != fingerprint(self.store.ids()):
-                    loaded = self._rebuild_bm25()
+                    loaded = self._build_bm25()
+                    if self._try_save_bm25(loaded):
+                        mtime = marker.stat().st_mtime if marker.exists() else -1.0
                 self._bm25 = loaded
-                self._bm25_mtime = marker.stat().st_mtime if marker.exists() else -1.0
+                self._bm25_mtime = mtime
             return self._bm25
 
-    def _rebuild_bm25(self) -> BM25Index:
+    def _build_bm25(self) -> BM25Index:
         chunks = sorted(self.store.chunks(), key=lambda c: c.chunk_id)
         index = BM25Index()
         index.build([c.chunk_id for c in chunks], [c.text for c in chunks])
+        return index
+
+    def _try_save_bm25(self, index: BM25Index) -> bool:
+        """Save a rebuilt index only when no writer is busy (a reader must not race a writer)."""
+        reader_lock = FileLock(str(self.lock_path))
+        try:
+            reader_lock.acquire(timeout=0)
+        except Timeout:
+            return False
+        try:
+            if self._bm25_fresh_on_disk():
+                return False
+            index.save(self.bm25_dir)
+            return True
+        except OSError:
+            return False
+        finally:
+            reader_lock.release()
+
+    def _bm25_fresh_on_disk(self) -> bool:
+        loaded = BM25Index.load(self.bm25_dir)
+        return loaded is not None and loaded.fingerprint == fingerprint(self.store.ids())
+
+    def _rebuild_bm25(self) -> BM25Index:
+        index = self._build_bm25()
         index.save(self.bm25_dir)
         return index
 
     def sync_bm25(self) -> bool:
-        """Rebuild the BM25 index if it disagrees with the store; True when it did."""
-        with self._thread_lock:
-            loaded = BM25Index.load(self.bm25_dir)
-            if loaded is not None and loaded.fingerprint == fingerprint(self.store.ids()):
+        """Rebuild the BM25 index if it disagrees with the store; True when it did.
+
+        Writes the index, so callers hold the write lock (the knowledge base's writes do).
+        """
+        with self._bm25_lock:
+            if self._bm25_fresh_on_disk():
                 return False
             self._bm25 = self._rebuild_bm25()
             marker = self.bm25_dir / "ids.json"
@@ -192,15 +237,55 @@ class KnowledgeBase:
 
     # ---- writing ----
 
-    def _locked(self) -> FileLock:
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the write lock (waiting up to lock_timeout), with the store re-opened if stale.
+
+        (The lock is acquired exactly once here and released on exit: using the FileLock itself
+        as the context manager after acquiring it would count twice and never release it, so a
+        long-running web server would keep every CLI ingest out after its first upload.)
+        """
         try:
-            self._write_lock.acquire(timeout=30)
+            self._write_lock.acquire(timeout=self.lock_timeout)
         except Timeout as exc:
             raise StoreBusy(
-                f"another process is writing to {self.data_dir} (lock {self._write_lock.lock_file}); "
-                "try again when it finishes"
+                f"another process is writing to {self.data_dir} "
+                f"(lock {self._write_lock.lock_file}); try again when it finishes"
             ) from exc
-        return self._write_lock
+        try:
+            refresh = getattr(self.store, "refresh", None)
+            if refresh is not None:
+                refresh()
+            yield
+        finally:
+            self._write_lock.release()
+
+    def recover(self) -> list[str]:
+        """Settle the notes of killed writes (see the module docstring); the caller holds the lock.
+
+        Returns one line per settled document. Never embeds.
+        """
+        lines: list[str] = []
+        for note in self.registry.pending():
+            lines.append(self._settle(note))
+        return lines
+
+    def _settle(self, note: PendingWrite) -> str:
+        present = self.store.ids(note.document_id)
+        if note.new_ids <= present:
+            extra = present - note.new_ids
+            if extra:
+                self.store.delete(sorted(extra))
+            self.registry.finish(note.document_id, note.record)
+            what = "removal" if note.record is None else "write"
+            return f"{note.document_id}: completed an interrupted {what}"
+        current = self.registry.get(note.document_id)
+        keep = note.old_ids if current is not None else frozenset()
+        partial = present - keep
+        if partial:
+            self.store.delete(sorted(partial))
+        self.registry.drop_pending(note.document_id)
+        return f"{note.document_id}: rolled back an interrupted write ({len(partial)} chunks)"
 
     def _prepare(self, name: str, document: Document, source: str) -> _Prepared:
         document_id = document_id_for(source, name)
@@ -212,9 +297,7 @@ class KnowledgeBase:
             raise RejectedFile(f"'{name}' has no text")
         return _Prepared(name, document, document_id, sha, chunks)
 
-    def ingest(
-        self, paths: Sequence[Path], *, progress: ProgressFn | None = None
-    ) -> IngestReport:
+    def ingest(self, paths: Sequence[Path], *, progress: ProgressFn | None = None) -> IngestReport:
         """Add or update documents from files and folders."""
         files, rejected = discover(paths)
         prepared: list[_Prepared] = []
@@ -237,9 +320,7 @@ class KnowledgeBase:
         for raw_name, data in items:
             name = Path(raw_name.replace("\\", "/")).name or "upload"
             try:
-                doc = load_bytes(
-                    data, name, source=f"upload/{name}", max_bytes=self.max_file_bytes
-                )
+                doc = load_bytes(data, name, source=f"upload/{name}", max_bytes=self.max_file_bytes)
                 prepared.append(self._prepare(name, doc, doc.source))
             except RejectedFile as exc:
                 report.results.append(FileResult(name, "rejected", str(exc)))
@@ -252,71 +333,109 @@ class KnowledgeBase:
         if not prepared:
             return
         with self._locked(), self._thread_lock:
-            work: list[tuple[_Prepared, Status, list[Chunk], list[Chunk], set[str]]] = []
+            work: list[tuple[_Prepared, Status, set[str], list[Chunk], list[Chunk], set[str]]] = []
             seen_sha: dict[str, str] = {}
+            seen_id: set[str] = set()
             for item in prepared:
+                if item.document_id in seen_id:  # the same file named twice in one ingest
+                    continue
+                seen_id.add(item.document_id)
                 record = self.registry.get(item.document_id)
-                if record is not None and record.sha256 == item.sha256:
+                existing = self.store.ids(item.document_id)
+                wanted = {c.chunk_id for c in item.chunks}
+                if record is not None and record.sha256 == item.sha256 and existing == wanted:
                     report.results.append(
-                        FileResult(item.name, "unchanged", "", item.document_id,
-                                   item.document.title, record.chunks)
+                        FileResult(
+                            item.name,
+                            "unchanged",
+                            "",
+                            item.document_id,
+                            item.document.title,
+                            record.chunks,
+                        )
                     )
                     continue
                 twin = self.registry.find_by_sha(item.sha256)
                 twin_id = twin.document_id if twin else seen_sha.get(item.sha256)
                 if twin_id is not None and twin_id != item.document_id:
                     report.results.append(
-                        FileResult(item.name, "unchanged", f"duplicate of {twin_id}",
-                                   twin_id, item.document.title)
+                        FileResult(
+                            item.name,
+                            "unchanged",
+                            f"duplicate of {twin_id}",
+                            twin_id,
+                            item.document.title,
+                        )
                     )
                     continue
                 seen_sha[item.sha256] = item.document_id
-                existing = self.store.ids(item.document_id)
                 new = [c for c in item.chunks if c.chunk_id not in existing]
                 kept = [c for c in item.chunks if c.chunk_id in existing]
-                stale = existing - {c.chunk_id for c in item.chunks}
+                stale = existing - wanted
                 status: Status = "updated" if record is not None else "added"
-                work.append((item, status, new, kept, stale))
+                work.append((item, status, existing, new, kept, stale))
 
-            total = sum(len(w[2]) for w in work)
+            total = sum(len(w[3]) for w in work)
             done = 0
             if progress is not None:
                 progress(0, total, "embedding")
-            for item, status, new, kept, stale in work:
-                if new:
-                    def advance(n: int) -> None:
+            try:
+                for item, status, existing, new, kept, stale in work:
+
+                    def advance(n: int, name: str = item.name) -> None:
                         nonlocal done
                         done += n
                         if progress is not None:
-                            progress(done, total, item.name)
+                            progress(done, total, name)
 
-                    vectors = self.embedder.embed([c.text for c in new], on_batch=advance)
-                    self.store.add(new, vectors)
-                    report.embedded += len(new)
-                if kept:
-                    self.store.update_metadata(kept)
-                if stale:
-                    self.store.delete(sorted(stale))
-                stamp = now_iso()
-                previous = self.registry.get(item.document_id)
-                self.registry.upsert(
-                    DocumentRecord(
-                        document_id=item.document_id,
-                        title=item.document.title,
-                        path=item.document.source,
-                        doc_type=item.document.doc_type,
-                        sha256=item.sha256,
-                        chunks=len(item.chunks),
-                        added=previous.added if previous else stamp,
-                        updated=stamp,
+                    self._write_document(item, existing, new, kept, stale, report, advance)
+                    report.results.append(
+                        FileResult(
+                            item.name,
+                            status,
+                            "",
+                            item.document_id,
+                            item.document.title,
+                            len(item.chunks),
+                        )
                     )
-                )
-                report.results.append(
-                    FileResult(item.name, status, "", item.document_id, item.document.title,
-                               len(item.chunks))
-                )
-            if work:
+            finally:
+                self.recover()
                 self.sync_bm25()
+
+    def _write_document(
+        self,
+        item: _Prepared,
+        existing: set[str],
+        new: list[Chunk],
+        kept: list[Chunk],
+        stale: set[str],
+        report: IngestReport,
+        progress_fn: Callable[[int], None] | None,
+    ) -> None:
+        """One document: note, embed + upsert the new chunks, refresh kept, drop stale, register."""
+        previous = self.registry.get(item.document_id)
+        stamp = now_iso()
+        record = DocumentRecord(
+            document_id=item.document_id,
+            title=item.document.title,
+            path=item.document.source,
+            doc_type=item.document.doc_type,
+            sha256=item.sha256,
+            chunks=len(item.chunks),
+            added=previous.added if previous else stamp,
+            updated=stamp,
+        )
+        self.registry.begin(item.document_id, record, existing, (c.chunk_id for c in item.chunks))
+        if new:
+            vectors = self.embedder.embed([c.text for c in new], on_batch=progress_fn)
+            self.store.add(new, vectors)
+            report.embedded += len(new)
+        if kept:
+            self.store.update_metadata(kept)
+        if stale:
+            self.store.delete(sorted(stale))
+        self.registry.finish(item.document_id, record)
 
     def remove(self, document_id: str) -> DocumentRecord:
         """Delete a document and all its chunks from every index."""
@@ -324,11 +443,17 @@ class KnowledgeBase:
             record = self.registry.get(document_id)
             ids = self.store.ids(document_id)
             if record is None and not ids:
-                raise AssistantError(f"no document with id '{document_id}' (see: assistant sources list)")
-            if ids:
-                self.store.delete(sorted(ids))
-            self.sync_bm25()
-            self.registry.delete(document_id)
+                raise AssistantError(
+                    f"no document with id '{document_id}' (see: assistant sources list)"
+                )
+            try:
+                self.registry.begin(document_id, None, ids, ())
+                if ids:
+                    self.store.delete(sorted(ids))
+                self.registry.finish(document_id, None)
+            finally:
+                self.recover()
+                self.sync_bm25()
         if record is None:
             return DocumentRecord(document_id, "", "", "", "", len(ids), "", "")
         return record

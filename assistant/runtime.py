@@ -25,6 +25,7 @@ def make_store(settings: Settings, embedder: Embedder) -> ChunkStore:
         url=settings.chroma_url,
         collection=settings.collection,
         embed=lambda texts: embedder.embed(texts),
+        lock_path=settings.data_dir / "write.lock",
     )
 
 

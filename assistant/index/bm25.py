@@ -98,16 +98,19 @@ class BM25Index:
 
     @classmethod
     def load(cls, directory: Path) -> BM25Index | None:
-        """The saved index, or None when there is none or it is unreadable (it is rebuilt then)."""
+        """The saved index, or None when there is none or it is unreadable or damaged (it is rebuilt
+        then)."""
         index = cls()
         try:
             meta = json.loads((directory / "ids.json").read_text())
-            index.chunk_ids = list(meta["chunk_ids"])
+            index.chunk_ids = [str(c) for c in meta["chunk_ids"]]
             index.fingerprint = str(meta["fingerprint"])
+            if fingerprint(index.chunk_ids) != index.fingerprint:
+                return None  # ids.json damaged or edited: its ids are not what it claims
             if index.chunk_ids:
                 import bm25s
 
                 index._retriever = bm25s.BM25.load(str(directory / "bm25s"))
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, TypeError):
             return None
         return index

@@ -1,14 +1,17 @@
-"""The document registry (SQLite in the data directory): which documents are indexed, and since when."""
+"""The document registry (SQLite in the data directory): which documents are indexed, since when."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from assistant.errors import AssistantError
 from assistant.types import DocumentRecord
 
 _SCHEMA = """
@@ -23,7 +26,49 @@ CREATE TABLE IF NOT EXISTS documents (
     updated TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
+CREATE TABLE IF NOT EXISTS pending (
+    document_id TEXT PRIMARY KEY,
+    record TEXT,
+    old_ids TEXT NOT NULL,
+    new_ids TEXT NOT NULL
+);
 """
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """A write-ahead note for one document, made before its chunks are touched in the store.
+
+    record is the registry row the write will leave (None for a removal); old_ids are the
+    document's chunk ids in the store before the write, new_ids those it will have after.
+    A note still present when no write is running means that write was killed part-way.
+    """
+
+    document_id: str
+    record: DocumentRecord | None
+    old_ids: frozenset[str]
+    new_ids: frozenset[str]
+
+
+_UPSERT = (
+    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(document_id) DO UPDATE SET title=excluded.title, path=excluded.path, "
+    "doc_type=excluded.doc_type, sha256=excluded.sha256, chunks=excluded.chunks, "
+    "updated=excluded.updated"
+)
+
+
+def _row(record: DocumentRecord) -> tuple[str, str, str, str, str, int, str, str]:
+    return (
+        record.document_id,
+        record.title,
+        record.path,
+        record.doc_type,
+        record.sha256,
+        record.chunks,
+        record.added,
+        record.updated,
+    )
 
 
 def now_iso() -> str:
@@ -31,16 +76,21 @@ def now_iso() -> str:
 
 
 class Registry:
-    """One row per indexed document; written last in an ingest, so it only lists complete documents."""
+    """One row per indexed document, written last in an ingest: it lists only complete documents."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.executescript(_SCHEMA)
-        self._conn.commit()
+        try:
+            self._conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.executescript(_SCHEMA)
+            self._conn.commit()
+        except sqlite3.DatabaseError as exc:
+            raise AssistantError(
+                f"the document registry {path} is unreadable ({exc}); see: assistant doctor"
+            ) from exc
 
     @contextmanager
     def _cursor(self) -> Iterator[sqlite3.Cursor]:
@@ -76,26 +126,59 @@ class Registry:
 
     def upsert(self, record: DocumentRecord) -> None:
         with self._cursor() as cur:
-            cur.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(document_id) DO UPDATE SET title=excluded.title, path=excluded.path, "
-                "doc_type=excluded.doc_type, sha256=excluded.sha256, chunks=excluded.chunks, "
-                "updated=excluded.updated",
-                (
-                    record.document_id,
-                    record.title,
-                    record.path,
-                    record.doc_type,
-                    record.sha256,
-                    record.chunks,
-                    record.added,
-                    record.updated,
-                ),
-            )
+            cur.execute(_UPSERT, _row(record))
 
     def delete(self, document_id: str) -> None:
         with self._cursor() as cur:
             cur.execute("DELETE FROM documents WHERE document_id = ?", (document_id,))
+
+    # ---- the write-ahead notes that make a killed write recoverable ----
+
+    def begin(
+        self,
+        document_id: str,
+        record: DocumentRecord | None,
+        old_ids: Iterable[str],
+        new_ids: Iterable[str],
+    ) -> None:
+        """Note a write before its chunks are touched (replaces an older note for the document)."""
+        with self._cursor() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)",
+                (
+                    document_id,
+                    json.dumps(asdict(record)) if record is not None else None,
+                    json.dumps(sorted(old_ids)),
+                    json.dumps(sorted(new_ids)),
+                ),
+            )
+
+    def finish(self, document_id: str, record: DocumentRecord | None) -> None:
+        """In one transaction: write (or, for None, delete) the row and drop the note."""
+        with self._cursor() as cur:
+            if record is None:
+                cur.execute("DELETE FROM documents WHERE document_id = ?", (document_id,))
+            else:
+                cur.execute(_UPSERT, _row(record))
+            cur.execute("DELETE FROM pending WHERE document_id = ?", (document_id,))
+
+    def pending(self) -> list[PendingWrite]:
+        """Notes of writes that have not finished (killed, or running in another process)."""
+        with self._cursor() as cur:
+            rows = cur.execute("SELECT * FROM pending ORDER BY document_id").fetchall()
+        return [
+            PendingWrite(
+                document_id=row[0],
+                record=DocumentRecord(**json.loads(row[1])) if row[1] else None,
+                old_ids=frozenset(json.loads(row[2])),
+                new_ids=frozenset(json.loads(row[3])),
+            )
+            for row in rows
+        ]
+
+    def drop_pending(self, document_id: str) -> None:
+        with self._cursor() as cur:
+            cur.execute("DELETE FROM pending WHERE document_id = ?", (document_id,))
 
     def data_version(self) -> int:
         """Changes whenever another connection (another process) commits to the registry."""

@@ -1,7 +1,19 @@
-"""The vector store: the ChunkStore protocol and its Chroma implementation (embedded or server)."""
+"""The vector store: the ChunkStore protocol and its Chroma implementation (embedded or server).
+
+Sharing an embedded store between processes (the web chat serving while `assistant ingest`
+writes): Chroma's embedded client keeps the vector index in memory and never notices another
+process's writes, so a long-running reader would search a stale index and even fail on chunks
+deleted under it. Every write here therefore replaces a small generation file next to the store;
+before each read a client compares it with the one it last saw and, when it changed, re-opens
+its Chroma client, but only while it can take the data directory's write lock without waiting
+(a re-open never overlaps a write). Writers themselves call refresh() after taking the lock.
+"""
 
 from __future__ import annotations
 
+import os
+import threading
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -44,11 +56,19 @@ class ChromaStore:
         url: str | None = None,
         collection: str = "knowledge",
         embed: Callable[[list[str]], np.ndarray] | None = None,
+        lock_path: Path | None = None,
     ) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        self._collection_name = collection
+        self._embed = embed
+        self._settings = chroma_settings
+        self._path = None if url else path
+        self._lock_path = lock_path
+        self._refresh_lock = threading.RLock()
+        self._seen: tuple[int, int] | None = None
         if url:
             parsed = urlparse(url if "://" in url else f"http://{url}")
             try:
@@ -65,13 +85,103 @@ class ChromaStore:
             if path is None:
                 raise AssistantError("ChromaStore needs a path or a url")
             path.mkdir(parents=True, exist_ok=True)
-            self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-        self._collection = self._client.get_or_create_collection(
-            name=collection,
-            embedding_function=_OurEmbeddingFunction(embed),
+            self._seen = self._generation()
+            self._client = self._open_persistent()
+        try:
+            self._collection = self._get_collection(self._client)
+        except Exception as exc:
+            raise AssistantError(
+                f"cannot open the collection '{collection}' of the vector store: {exc}; "
+                "see: assistant doctor"
+            ) from exc
+        self.max_batch = int(self._client.get_max_batch_size())
+
+    # ---- staying current when another process writes (embedded mode only) ----
+
+    @property
+    def generation_file(self) -> Path | None:
+        """The file every write replaces (embedded mode; None for a Chroma server)."""
+        return self._path / "assistant-generation" if self._path is not None else None
+
+    def _generation(self) -> tuple[int, int] | None:
+        marker = self.generation_file
+        if marker is None:
+            return None
+        try:
+            st = marker.stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def _open_persistent(self) -> Any:
+        import chromadb
+
+        try:
+            return chromadb.PersistentClient(path=str(self._path), settings=self._settings)
+        except Exception as exc:
+            raise AssistantError(
+                f"cannot open the vector store in {self._path}: {exc}; see: assistant doctor"
+            ) from exc
+
+    def _get_collection(self, client: Any) -> Any:
+        return client.get_or_create_collection(
+            name=self._collection_name,
+            embedding_function=_OurEmbeddingFunction(self._embed),
             metadata={"hnsw:space": "cosine"},
         )
-        self.max_batch = int(self._client.get_max_batch_size())
+
+    def _mark_written(self) -> None:
+        """Tell other processes' clients that the store changed (atomic replace of a tiny file)."""
+        marker = self.generation_file
+        if marker is None:
+            return
+        tmp = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")
+        tmp.write_text(uuid.uuid4().hex)
+        os.replace(tmp, marker)
+        self._seen = self._generation()
+
+    def refresh(self) -> bool:
+        """Re-open the embedded client if another process wrote since; the caller holds the lock."""
+        if self._path is None:
+            return False
+        with self._refresh_lock:
+            now = self._generation()
+            if now == self._seen:
+                return False
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            # Forget the process-wide cached system for this path (without stopping it: another
+            # thread may still be reading through it) so the new client loads from disk.
+            identifier = getattr(self._client, "_identifier", str(self._path))
+            SharedSystemClient._identifier_to_system.pop(identifier, None)
+            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+            client = self._open_persistent()
+            self._collection = self._get_collection(client)
+            self._client = client
+            self._seen = now
+            return True
+
+    def _current(self) -> Any:
+        """The collection to read from, re-opened first if another process wrote meanwhile."""
+        if self._path is not None and self._generation() != self._seen:
+            self._try_refresh()
+        return self._collection
+
+    def _try_refresh(self) -> None:
+        if self._lock_path is None:
+            self.refresh()
+            return
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(self._lock_path))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return  # a writer is busy: keep reading the old view until it finishes
+        try:
+            self.refresh()
+        finally:
+            lock.release()
 
     def _batches(self, n: int) -> range:
         return range(0, n, self.max_batch)
@@ -85,6 +195,7 @@ class ChromaStore:
                 documents=[c.text for c in part],
                 metadatas=[c.to_metadata() for c in part],
             )
+            self._mark_written()
 
     def update_metadata(self, chunks: Sequence[Chunk]) -> None:
         for i in self._batches(len(chunks)):
@@ -92,19 +203,20 @@ class ChromaStore:
             self._collection.update(
                 ids=[c.chunk_id for c in part], metadatas=[c.to_metadata() for c in part]
             )
+            self._mark_written()
 
     def delete(self, chunk_ids: Sequence[str]) -> None:
         ids = list(chunk_ids)
         for i in self._batches(len(ids)):
             self._collection.delete(ids=ids[i : i + self.max_batch])
+            self._mark_written()
 
     def _get_all(self, where: dict[str, Any] | None, include: list[str]) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": []}
         offset = 0
+        collection = self._current()
         while True:
-            page = self._collection.get(
-                where=where, include=include, limit=self.max_batch, offset=offset
-            )
+            page = collection.get(where=where, include=include, limit=self.max_batch, offset=offset)
             out["ids"].extend(page["ids"])
             for key in ("documents", "metadatas"):
                 if key in include:
@@ -120,14 +232,16 @@ class ChromaStore:
     def get(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         found: dict[str, Chunk] = {}
         ids = list(chunk_ids)
+        collection = self._current()
         for i in self._batches(len(ids)):
-            page = self._collection.get(
+            page = collection.get(
                 ids=ids[i : i + self.max_batch], include=["documents", "metadatas"]
             )
             for cid, text, meta in zip(
                 page["ids"], page["documents"], page["metadatas"], strict=True
             ):
-                found[cid] = Chunk.from_metadata(cid, text, meta)
+                if text is not None and meta:
+                    found[cid] = Chunk.from_metadata(cid, text, meta)
         return [found[c] for c in ids if c in found]
 
     def chunks(self, document_id: str | None = None) -> list[Chunk]:
@@ -138,16 +252,29 @@ class ChromaStore:
             for cid, text, meta in zip(
                 data["ids"], data["documents"], data["metadatas"], strict=True
             )
+            if text is not None and meta
         ]
 
     def count(self) -> int:
-        return int(self._collection.count())
+        return int(self._current().count())
+
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks (for checks: dimension, nothing re-embedded)."""
+        out: dict[str, np.ndarray] = {}
+        ids = list(chunk_ids)
+        collection = self._current()
+        for i in self._batches(len(ids)):
+            page = collection.get(ids=ids[i : i + self.max_batch], include=["embeddings"])
+            for cid, vec in zip(page["ids"], page["embeddings"], strict=True):
+                out[cid] = np.asarray(vec, dtype=np.float32)
+        return out
 
     def search(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
-        total = self.count()
+        collection = self._current()
+        total = int(collection.count())
         if total == 0:
             return []
-        result = self._collection.query(
+        result = collection.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=min(n, total),
             include=["documents", "metadatas", "distances"],
@@ -160,6 +287,8 @@ class ChromaStore:
             result["distances"][0],
             strict=True,
         ):
+            if text is None or not meta:  # deleted under a stale view: skip, never crash
+                continue
             hits.append((Chunk.from_metadata(cid, text, meta), 1.0 - float(dist)))
         return hits
 
@@ -170,7 +299,7 @@ class _OurEmbeddingFunction:
     def __init__(self, embed: Callable[[list[str]], np.ndarray] | None) -> None:
         self._embed = embed
 
-    def __call__(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002 - Chroma's name
+    def __call__(self, input: list[str]) -> list[np.ndarray]:
         if self._embed is None:
             raise AssistantError("this store was opened without an embedder")
         return list(self._embed(list(input)))
