@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -27,8 +28,9 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
     from assistant.cli.context import AppContext
     from assistant.config import load_settings
 
-    overrides = {"data_dir": data_dir} if data_dir is not None else {}
-    ctx.obj = AppContext(load_settings(**overrides))
+    if ctx.obj is None:  # tests hand in a context with fake components
+        overrides = {"data_dir": data_dir} if data_dir is not None else {}
+        ctx.obj = AppContext(load_settings(**overrides))
 
 
 def _register() -> None:
@@ -53,7 +55,7 @@ def _quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, obj: object | None = None) -> None:
     """Entry point: offline environment first, then the command; one-line errors, never a traceback."""
     enforce_offline()
     _quiet_libraries()
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
 
     _register()
     try:
-        cli.main(args=argv, prog_name="assistant", standalone_mode=False)
+        cli.main(args=argv, prog_name="assistant", standalone_mode=False, obj=obj)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
@@ -81,3 +83,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except Exception as exc:  # a bug: still one line, with the way to see more
+        if os.environ.get("ASSISTANT_DEBUG"):
+            raise
+        click.echo(
+            f"error: unexpected {type(exc).__name__}: {exc} (ASSISTANT_DEBUG=1 shows the traceback)",
+            err=True,
+        )
+        sys.exit(1)

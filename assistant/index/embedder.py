@@ -48,7 +48,9 @@ def resolve_model_path(model: str) -> Path:
         ) from exc
     get_path = getattr(module, "get_model_path", None)
     if get_path is None:
-        raise AssistantError(f"package '{module_name}' has no get_model_path(): not a model package")
+        raise AssistantError(
+            f"package '{module_name}' has no get_model_path(): not a model package"
+        )
     return Path(str(get_path()))
 
 
@@ -78,7 +80,12 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
-        dim = self.model.get_sentence_embedding_dimension()
+        model = self.model
+        get_dim = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
         return int(dim) if dim is not None else 384
 
     def embed(

@@ -311,6 +311,9 @@ class _OurEmbeddingFunction:
     def is_legacy(self) -> bool:
         return False
 
+    def supported_spaces(self) -> list[str]:
+        return ["cosine", "l2", "ip"]
+
     def get_config(self) -> dict[str, Any]:
         return {}
 

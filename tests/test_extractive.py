@@ -1,0 +1,122 @@
+"""The offline answerer with the fake embedder: cited sentences, numbering, declines."""
+
+from __future__ import annotations
+
+from assistant.citations import sentence_spans
+from assistant.generation.base import NO_ANSWER
+from assistant.generation.extractive import ExtractiveAnswerer, answer_type
+from assistant.testing import FakeEmbedder
+from assistant.types import Answer, Chunk, ScoredChunk, Turn
+
+P1 = (
+    "Japan is buying Tomahawk cruise missiles from the United States. "
+    "The purchase is part of an upgrade of its Aegis destroyers by 2027."
+)
+P2 = "Osaka hosted a robot fair.\n\nThe fair drew many visitors from Korea."
+
+
+def _hit(cid: str, text: str, paragraph: int = 1) -> ScoredChunk:
+    chunk = Chunk(
+        cid,
+        f"doc-{cid}",
+        f"Title {cid}",
+        f"{cid}.md",
+        text,
+        0,
+        len(text),
+        paragraph,
+        paragraph + text.count("\n\n"),
+    )
+    return ScoredChunk(chunk=chunk, score=0.03)
+
+
+def _answerer(**kwargs: float) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(FakeEmbedder(), **kwargs)  # type: ignore[arg-type]
+
+
+def test_answer_quotes_sentences_and_cites_each() -> None:
+    hits = [_hit("a", P1), _hit("b", P2, paragraph=4)]
+    answer = _answerer(min_score=0.3).answer("Which cruise missiles is Japan buying?", [], hits)
+    assert not answer.abstained
+    assert (
+        answer.sentences[0].text
+        == "Japan is buying Tomahawk cruise missiles from the United States."
+    )
+    for sentence in answer.sentences:
+        assert sentence.status == "supported"
+        assert f"{sentence.text} [{sentence.citations[0]}]" in answer.text
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    first = answer.citations[0]
+    assert (first.document_id, first.title, first.location) == ("doc-a", "Title a", "paragraph 1")
+    start, end = first.highlights[0]
+    assert first.passage[start:end] == answer.sentences[0].text
+
+
+def test_citation_location_is_the_paragraph_of_the_quoted_sentence() -> None:
+    hits = [_hit("b", P2, paragraph=4)]
+    answer = _answerer(min_score=0.2, margin=0.0).answer(
+        "Where did the visitors of the fair come from?", [], hits
+    )
+    assert answer.citations[0].quote == "The fair drew many visitors from Korea."
+    assert answer.citations[0].location == "paragraph 5"
+
+
+def test_declines_plainly_when_nothing_scores_high_enough() -> None:
+    hits = [_hit("a", P1)]
+    answer = _answerer(min_score=0.99).answer("How do I bake sourdough bread?", [], hits)
+    assert answer == Answer(
+        text=NO_ANSWER, abstained=True, citations=[], retrieved=hits, backend="extractive"
+    )
+    assert _answerer().answer("anything", [], []).abstained
+
+
+def test_declines_opinion_questions() -> None:
+    answer = _answerer(min_score=0.0).answer(
+        "Do you think Japan is buying missiles?", [], [_hit("a", P1)]
+    )
+    assert answer.abstained and answer.citations == []
+
+
+def test_pronoun_led_sentence_brings_its_antecedent() -> None:
+    text = "In April the allies agreed a big upgrade. This included new command structures and joint drills."
+    answer = _answerer(min_score=0.1, max_sentences=1).answer(
+        "What did the April allies upgrade include? new command structures", [], [_hit("a", text)]
+    )
+    assert answer.citations[0].quote == (
+        "In April the allies agreed a big upgrade. … This included new command structures and joint drills."
+    )
+    assert len(answer.citations[0].highlights) == 2
+
+
+def test_stream_yields_text_then_the_answer() -> None:
+    hits = [_hit("a", P1)]
+    items = list(_answerer(min_score=0.2).stream("Which missiles is Japan buying?", [], hits))
+    final = items[-1]
+    assert isinstance(final, Answer)
+    assert "".join(i for i in items[:-1] if isinstance(i, str)) == final.text
+
+
+def test_follow_up_uses_the_previous_question() -> None:
+    hits = [_hit("a", P1), _hit("b", P2)]
+    history = [
+        Turn("user", "What is Japan buying from the United States?"),
+        Turn("assistant", "Missiles."),
+    ]
+    answer = _answerer(min_score=0.2, max_sentences=1).answer("By when?", history, hits)
+    assert answer.citations[0].document_id == "doc-a"
+
+
+def test_answer_types() -> None:
+    assert answer_type("When was it set up?") == "date"
+    assert answer_type("How many missiles?") == "count"
+    assert answer_type("By how much will it grow?") == "number"
+    assert answer_type("Who is the prime minister?") == "person"
+    assert answer_type("What is the OSA?") is None
+
+
+def test_sentence_spans_never_join_paragraphs() -> None:
+    spans = sentence_spans(P2)
+    assert [P2[s:e] for s, e in spans] == [
+        "Osaka hosted a robot fair.",
+        "The fair drew many visitors from Korea.",
+    ]
