@@ -22,7 +22,9 @@ def load_history(path: Path) -> list[Turn]:
     except (OSError, UnicodeDecodeError) as exc:
         raise AssistantError(f"cannot read history file '{path}': {exc}") from exc
     except json.JSONDecodeError as exc:
-        raise AssistantError(f"history file '{path}' is not valid JSON: {exc.msg} (line {exc.lineno})") from exc
+        raise AssistantError(
+            f"history file '{path}' is not valid JSON: {exc.msg} (line {exc.lineno})"
+        ) from exc
     return parse_history(data, str(path))
 
 
@@ -37,13 +39,26 @@ def parse_history(data: Any, where: str = "history") -> list[Turn]:
             or not isinstance(item.get("content"), str)
         ):
             raise AssistantError(
-                f"{where}: turn {i} must be {{\"role\": \"user\"|\"assistant\", \"content\": str}}"
+                f'{where}: turn {i} must be {{"role": "user"|"assistant", "content": str}}'
             )
         turns.append(Turn(role=item["role"], content=item["content"]))
     return turns
 
 
 _MARKS = {"unsupported": "  ⚠ unsupported", "uncited": "  ⚠ uncited"}
+
+
+def _batch_line(line: str, history: list[Turn]) -> tuple[str, list[Turn]]:
+    """A plain question, or a JSON object {"question": str, "history": [...]} for its own history."""
+    if not line.lstrip().startswith("{"):
+        return line, history
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise AssistantError(f"input line is not valid JSON: {exc.msg}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("question"), str):
+        raise AssistantError('a JSON input line needs {"question": str, "history": [...]}')
+    return data["question"], parse_history(data.get("history", []), "history")
 
 
 def render_answer(answer: Answer, console: Console) -> None:
@@ -69,7 +84,9 @@ def render_checked(answer: Answer, console: Console) -> bool:
 
 def render_sources(answer: Answer, console: Console) -> None:
     if answer.fallback:
-        console.print("(the LLM's answer did not survive verification: offline answer shown)", style="dim")
+        console.print(
+            "(the LLM's answer did not survive verification: offline answer shown)", style="dim"
+        )
     if answer.citations:
         console.print()
         console.print("Sources:", style="bold")
@@ -80,7 +97,9 @@ def render_sources(answer: Answer, console: Console) -> None:
 
 @click.command()
 @click.argument("question")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (with '-': one per line).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object (with '-': one per line)."
+)
 @click.option(
     "--history",
     "history_file",
@@ -89,7 +108,11 @@ def render_sources(answer: Answer, console: Console) -> None:
 )
 @pass_app
 def ask(app: AppContext, question: str, as_json: bool, history_file: Path | None) -> None:
-    """Ask one question. QUESTION '-' reads one question per line from standard input."""
+    """Ask one question.
+
+    QUESTION '-' reads one question per line from standard input (the models load once); a line
+    may also be a JSON object {"question": ..., "history": [...]} carrying its own history.
+    """
     history = load_history(history_file) if history_file else []
     chain = app.runtime.chain
     if question == "-":
@@ -97,7 +120,8 @@ def ask(app: AppContext, question: str, as_json: bool, history_file: Path | None
         for line in sys.stdin:
             line = line.rstrip("\n")
             try:
-                answer = chain.ask(line, history)
+                line, turns = _batch_line(line, history)
+                answer = chain.ask(line, turns)
             except AssistantError as exc:
                 failed = True
                 if as_json:
@@ -123,7 +147,12 @@ def ask(app: AppContext, question: str, as_json: bool, history_file: Path | None
             final = item
         else:
             draft = "dim" if app.settings.llm != "none" else ""  # unchecked LLM text
-            console.print(item, end="", style="yellow" if item.startswith("The sources don't say") else draft, markup=False)
+            console.print(
+                item,
+                end="",
+                style="yellow" if item.startswith("The sources don't say") else draft,
+                markup=False,
+            )
     console.print()
     if final is not None:
         if app.settings.llm != "none" and not final.abstained:
@@ -141,7 +170,9 @@ def chat(app: AppContext) -> None:
     chain = app.runtime.chain
     console = Console(highlight=False, soft_wrap=True)
     history: list[Turn] = []
-    console.print("Ask about the knowledge base. Empty line or Ctrl-D to quit; /new starts over.", style="dim")
+    console.print(
+        "Ask about the knowledge base. Empty line or Ctrl-D to quit; /new starts over.", style="dim"
+    )
     while True:
         try:
             question = console.input("[bold]you>[/bold] ")

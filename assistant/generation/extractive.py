@@ -159,11 +159,13 @@ class ExtractiveAnswerer:
         q_terms = content_terms(question)
         overlap = np.array([_overlap(q_terms, t) for t in texts])
         if is_follow_up(question, history):
+            # the fewer words of its own ("When was it set up?"), the more the context counts
+            own = min(0.6, 0.2 + 0.2 * len(q_terms))
             context = last_user_turn(history)
-            dense = 0.6 * dense + 0.4 * (vectors @ self.embedder.embed_query(context))
+            dense = own * dense + (1 - own) * (vectors @ self.embedder.embed_query(context))
             ctx_terms = content_terms(context)
             ctx_overlap = np.array([_overlap(ctx_terms, t) for t in texts])
-            overlap = 0.6 * overlap + 0.4 * ctx_overlap if q_terms else ctx_overlap
+            overlap = own * overlap + (1 - own) * ctx_overlap
         said = _previous_answer(history) if _MORE.search(question) else ""
         repeats = vectors @ self.embedder.embed_query(said) if said else np.zeros(len(texts))
         kind = answer_type(question)
