@@ -34,7 +34,8 @@ _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hu
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    return frozenset(STOPWORDS_EN) | {"did", "does", "do", "according", "article", "say", "said"}
+    question_words = "what when where which who whom whose why how up did does do"
+    return frozenset(STOPWORDS_EN) | set(question_words.split()) | {"according", "article", "say", "said"}
 
 
 @lru_cache(maxsize=1)
