@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,15 +41,19 @@ def _vectors(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-@pytest.fixture(params=["memory", "chroma-embedded", "chroma-server"])
+@pytest.fixture(
+    params=[
+        "memory",
+        "chroma-embedded",
+        pytest.param("chroma-server", marks=pytest.mark.integration),
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ChunkStore]:
     if request.param == "memory":
         yield InMemoryStore()
     elif request.param == "chroma-embedded":
         yield ChromaStore(path=tmp_path / "chroma", collection="contract")
     else:
-        if "integration" not in request.keywords:
-            request.applymarker(pytest.mark.integration)
         url = request.getfixturevalue("chroma_server")
         yield ChromaStore(
             url=url, collection=f"contract-{request.node.name[-12:].strip('[]-')}-{id(tmp_path)}"
@@ -112,11 +117,10 @@ def test_chroma_store_batches_past_its_limit(tmp_path: Path) -> None:
     assert store.count() == 10
 
 
-@pytest.fixture(params=["fake", "minilm"])
+@pytest.fixture(params=["fake", pytest.param("minilm", marks=pytest.mark.integration)])
 def embedder(request: pytest.FixtureRequest) -> Embedder:
     if request.param == "fake":
         return FakeEmbedder()
-    request.applymarker(pytest.mark.integration)
     return request.getfixturevalue("real_embedder")  # type: ignore[no-any-return]
 
 
