@@ -55,9 +55,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ChunkStore
         yield ChromaStore(path=tmp_path / "chroma", collection="contract")
     else:
         url = request.getfixturevalue("chroma_server")
-        yield ChromaStore(
-            url=url, collection=f"contract-{request.node.name[-12:].strip('[]-')}-{id(tmp_path)}"
-        )
+        yield ChromaStore(url=url, collection=f"contract-{uuid.uuid4().hex[:12]}")
 
 
 class TestChunkStoreContract:
