@@ -155,11 +155,13 @@ def ask(app: AppContext, question: str, as_json: bool, history_file: Path | None
             )
     console.print()
     if final is not None:
-        if app.settings.llm != "none" and not final.abstained:
-            # an LLM's streamed draft was unchecked: show what survived verification
-            console.print("Checked against the sources:", style="bold")
+        if app.settings.llm != "none":
+            # the streamed draft was the LLM's, unchecked: show what survived verification
+            heading = "Offline answer:" if final.fallback else "Checked against the sources:"
+            console.print(heading, style="bold")
             if not render_checked(final, console):
-                console.print(final.text, soft_wrap=True, markup=False)
+                style = "yellow" if final.abstained else ""
+                console.print(final.text, style=style, soft_wrap=True, markup=False)
         render_sources(final, console)
 
 
