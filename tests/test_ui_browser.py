@@ -1,0 +1,252 @@
+"""The web page in a real headless Chromium (Debian's package, driven by Playwright).
+
+Asks, reads the cited answer, opens a source, follows up, rates an answer, uploads a document
+and gets an answer citing it, removes it; checks that document markup stays text and that the
+page never talks to anything but the server. Saves the screenshots under eval/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.ui_helpers import NEW_DOC, NEW_DOC_NAME, NEW_DOC_QUESTION, real_runtime_copy, serving
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "eval" / "screenshots"
+LOCAL_SCHEMES = ("data", "blob", "about")
+TIMEOUT = 60_000  # ms; answers take a few seconds on two cores
+
+if shutil.which(str(CHROMIUM)) is None:
+    pytest.skip(
+        "/usr/bin/chromium is missing: install Debian's chromium (.ci/run does)",
+        allow_module_level=True,
+    )
+
+
+def is_local(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme in LOCAL_SCHEMES or parsed.hostname in ("127.0.0.1", "localhost")
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory,
+    real_kb_dir: Path,
+    real_embedder: Any,
+) -> Iterator[tuple[str, Any]]:
+    runtime = real_runtime_copy(tmp_path_factory, real_kb_dir, real_embedder)
+    with serving(runtime) as url:
+        yield url, runtime
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-gpu",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+class Watched:
+    """A page plus everything it requested and every dialog it tried to open."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def check_clean(self) -> None:
+        assert self.dialogs == [], f"a script ran: {self.dialogs}"
+        outside = [u for u in self.requests if not is_local(u)]
+        assert outside == [], f"requests left loopback: {outside}"
+
+
+@pytest.fixture
+def page(browser: Any, server: tuple[str, Any]) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1200, "height": 1000})
+    context.set_default_timeout(TIMEOUT)
+    watched = Watched(context.new_page())
+    watched.page.goto(server[0])
+    watched.page.wait_for_selector("#question textarea")
+    yield watched
+    watched.check_clean()
+    context.close()
+
+
+def ask(page: Any, question: str) -> Any:
+    """Type a question, send it, and return the locator of the finished answer."""
+    answers = page.locator("#chatbot .bot")
+    before = page.locator("#chatbot .answer:not(.pending), #chatbot .declined").count()
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask-button").click()
+    page.wait_for_function(
+        "n => document.querySelectorAll("
+        "'#chatbot .answer:not(.pending), #chatbot .declined').length > n",
+        arg=before,
+    )
+    return answers.last
+
+
+def test_cited_answer_with_a_checkable_source(page: Watched) -> None:
+    p = page.page
+    assert p.locator("#chatbot").get_by_text("How much will Japan's defence budget").count() == 1
+    p.screenshot(path=str(SCREENSHOTS / "empty.png"))
+
+    # an example question on the empty page asks itself when clicked
+    p.locator("#chatbot").get_by_text("How much will Japan's defence budget").click()
+    p.wait_for_selector("#chatbot .answer:not(.pending)")
+    answer = p.locator("#chatbot .bot").last
+    assert "65 per cent higher" in answer.locator(".answer-text").inner_text()
+    assert answer.locator(".cite-ref").first.inner_text() == "[1]"
+    card = answer.locator(".source-card").first
+    assert "Japan's insulation strategy" in card.locator(".source-title").inner_text()
+    assert "paragraph" in card.locator(".source-loc").inner_text()
+    mark = card.locator("blockquote mark.quote")
+    assert mark.inner_text().startswith("By 2027, Japan")
+    assert mark.is_visible()
+
+    surrounding = card.locator("details.surrounding")
+    assert not surrounding.locator(".context").is_visible()
+    surrounding.locator("summary").click()
+    context = surrounding.locator(".context")
+    assert context.is_visible()
+    assert context.locator("mark.quote").inner_text() == mark.inner_text()
+    assert len(context.inner_text()) > len(card.locator("blockquote").inner_text())
+
+    several = ask(p, "What military exercises has Japan held with other countries?")
+    cards = several.locator(".source-card")
+    assert cards.count() >= 2
+    assert several.locator(".cite-ref").count() >= 2
+    for i in range(cards.count()):
+        assert cards.nth(i).locator("blockquote mark.quote").count() >= 1
+    cards.first.locator("details.surrounding summary").click()
+    several.evaluate("e => e.scrollIntoView({block: 'start'})")
+    p.screenshot(path=str(SCREENSHOTS / "sources.png"))
+
+
+def test_follow_up_declined_feedback_and_new_conversation(
+    page: Watched, server: tuple[str, Any]
+) -> None:
+    p = page.page
+    ask(p, "What is the OSA framework?")
+    follow = ask(p, "What will Japan provide under it?")
+    assert "equipment" in follow.inner_text()
+
+    declined = ask(p, "What is the capital of Peru?")
+    assert declined.locator(".declined").is_visible()
+    assert declined.locator(".source-card").count() == 0
+    assert "The sources don't say" in declined.inner_text()
+    p.screenshot(path=str(SCREENSHOTS / "chat.png"))
+
+    # thumbs down on the follow-up answer, with a comment
+    rows = p.locator("#chatbot .message-buttons-left, #chatbot .message-buttons")
+    assert rows.count() >= 2
+    follow_row = p.locator("#chatbot button[aria-label='Dislike']").nth(1)
+    follow_row.click()
+    p.locator("#feedback-comment textarea").wait_for(state="visible")
+    p.locator("#feedback-comment textarea").fill("Right answer, but say what OSA stands for.")
+    p.locator("#feedback-send").click()
+    p.locator("#feedback-comment textarea").wait_for(state="hidden")
+    log = server[1].settings.data_dir / "feedback.jsonl"
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    rated = [e for e in lines if e["question"] == "What will Japan provide under it?"]
+    assert [e["rating"] for e in rated] == ["down", "down"]
+    assert rated[-1]["comment"] == "Right answer, but say what OSA stands for."
+    assert "equipment" in rated[-1]["answer"]
+    assert (
+        rated[-1]["citations"][0]["title"]
+        == "Japan's insulation strategy against a second Trump term"
+    )
+
+    p.locator("#new-conversation").click()
+    p.wait_for_function("document.querySelectorAll('#chatbot .bot').length === 0")
+    ask(p, "What is the OSA framework?")
+    assert p.locator("#chatbot .bot").count() == 1 and p.locator("#chatbot .user").count() == 1
+
+
+def test_conversations_are_private(page: Watched, browser: Any, server: tuple[str, Any]) -> None:
+    ask(page.page, "Which multilateral groupings is Japan part of?")
+    other = browser.new_context()
+    try:
+        second = other.new_page()
+        second.goto(server[0])
+        second.wait_for_selector("#question textarea")
+        assert second.locator("#chatbot .bot, #chatbot .user").count() == 0
+    finally:
+        other.close()
+
+
+def test_upload_answer_from_it_and_remove_it(page: Watched, tmp_path: Path) -> None:
+    p = page.page
+    upload = tmp_path / NEW_DOC_NAME
+    upload.write_bytes(NEW_DOC)
+
+    p.get_by_role("tab", name="Knowledge base").click()
+    table = p.locator("#documents table.kb-table")
+    table.wait_for()
+    assert table.locator("tbody tr").count() == 1
+    p.locator("#upload-files input[type=file]").set_input_files(str(upload))
+    p.locator("#upload-button").click()
+    result = p.locator("#upload-result .ingest-row")
+    result.wait_for()
+    assert "added" in result.locator(".status-pill").inner_text().lower()
+    assert table.locator("tbody tr").count() == 2
+    # the title's <script> tag is shown as text in the table
+    assert "The Kestrel Accord <script>alert('title')</script>" in table.inner_text()
+    p.screenshot(path=str(SCREENSHOTS / "knowledge.png"), full_page=True)
+
+    p.get_by_role("tab", name="Chat").click()
+    answer = ask(p, NEW_DOC_QUESTION)
+    assert "Nagoya" in answer.locator(".answer-text").inner_text()
+    card = answer.locator(".source-card").first
+    assert "Kestrel Accord" in card.locator(".source-title").inner_text()
+    card.locator("details.surrounding summary").click()
+    shown = card.inner_text()
+    assert "<script>alert(1)</script>" in shown and 'onerror="alert(2)"' in shown
+    assert "**Not bold.**" in shown
+    assert p.locator("#chatbot script, #chatbot img[src='x']").count() == 0
+
+    p.get_by_role("tab", name="Knowledge base").click()
+    p.locator("#remove-choice input").click()
+    p.get_by_role("option", name="The Kestrel Accord", exact=False).click()
+    p.locator("#remove-button").click()
+    confirm = p.locator(".confirm-text")
+    confirm.wait_for(state="visible")
+    assert "The Kestrel Accord" in confirm.inner_text()
+    p.locator("#confirm-remove").click()
+    p.locator("#remove-result .notice").wait_for()
+    assert "Removed" in p.locator("#remove-result").inner_text()
+    p.wait_for_function(
+        "document.querySelectorAll('#documents table.kb-table tbody tr').length === 1"
+    )
+
+    p.get_by_role("tab", name="Chat").click()
+    after = ask(p, NEW_DOC_QUESTION)
+    assert "Kestrel" not in after.locator(".source-title").all_inner_texts().__str__()
