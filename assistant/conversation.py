@@ -10,20 +10,32 @@ from assistant.types import Turn
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _ANAPHORA = frozenset(
-    "it its they them their that this those these he she him her his there then one "
-    "ones same else also too".split()
+    ["it", "its", "they", "them", "their", "that", "this", "those", "these", "he", "she", "him", "her", "his", "there", "then", "one", "ones", "same", "else", "also", "too"]
 )
 _OPENERS = ("and ", "what about", "how about", "and?", "why?", "when?", "how?", "so ", "but ")
 _FUNCTION_WORDS = frozenset(
-    "a an the what when where who whom which why how is are was were be been do does "
-    "did of to in on for with by at from and or much many about can could would will "
-    "has have had set up s".split()
+    ["a", "an", "the", "what", "when", "where", "who", "whom", "which", "why", "how", "is", "are", "was", "were", "be", "been", "do", "does", "did", "of", "to", "in", "on", "for", "with", "by", "at", "from", "and", "or", "much", "many", "about", "can", "could", "would", "will", "has", "have", "had", "set", "up", "s"]
 )
 
 
+_JOINERS = {"\u200c", "\u200d"}  # ZWNJ/ZWJ: part of Persian, Indic and emoji spelling
+
+
+def _clean_char(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category in ("Cc", "Cs"):  # control characters, lone surrogates: a space
+        return " "
+    if category == "Cf" and ch not in _JOINERS:  # invisible format characters (bidi overrides,
+        return ""  # zero-width space, soft hyphen): dropped
+    return ch  # everything else, including characters newer than this Python's Unicode tables
+
+
 def clean_question(text: str, max_chars: int) -> str:
-    """Control characters removed and whitespace collapsed; empty or over-long questions refused."""
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
+    """Control characters removed and whitespace collapsed; empty or over-long questions refused.
+
+    Any string is either cleaned or refused with a BadQuestion (one line): never another error.
+    """
+    text = "".join(_clean_char(ch) for ch in text)
     text = " ".join(text.split())
     if not text:
         raise BadQuestion("the question is empty: type a question about the knowledge base")

@@ -281,3 +281,20 @@ def test_a_busy_writer_gives_a_one_line_store_busy(tmp_path: Path, docs: Path) -
         other.release()
     assert "\n" not in str(caught.value) and "another process is writing" in str(caught.value)
     assert kb.store.count() == 0 and kb.documents() == []
+
+
+def test_a_knowledge_base_of_only_stopwords_still_answers(tmp_path: Path) -> None:
+    """Found by hypothesis: bm25s cannot index a corpus without a single token ("!" or "the"),
+    which used to fail every ingest and every question afterwards."""
+    kb = fresh_kb(tmp_path, "kb")
+    report = kb.ingest_bytes([("bang.txt", b"!"), ("the.md", b"The. It is.")])
+    assert report.count("added") == 2
+    assert kb.bm25().search("yen", 5) == []
+    kb._bm25 = None
+    reloaded = BM25Index.load(kb.bm25_dir)
+    assert reloaded is not None and reloaded.fingerprint == fingerprint(kb.store.ids())
+    assert reloaded.search("the", 5) == []
+    kb.ingest_bytes([("yen.md", b"The yen fell.")])
+    assert [cid for cid, _ in kb.bm25().search("yen", 5)] == sorted(
+        kb.store.ids(kb.documents()[-1].document_id)
+    )

@@ -53,8 +53,12 @@ class BM25Index:
         if not self.chunk_ids:
             self._retriever = None
             return
+        tokens = self._tokenize(texts)
+        if not tokens.vocab:  # only stopwords and punctuation: nothing to match (bm25s would fail)
+            self._retriever = None
+            return
         retriever = bm25s.BM25()
-        retriever.index(self._tokenize(texts), show_progress=False)
+        retriever.index(tokens, show_progress=False)
         self._retriever = retriever
 
     def __len__(self) -> int:
@@ -85,7 +89,13 @@ class BM25Index:
         if self._retriever is not None:
             self._retriever.save(str(tmp / "bm25s"))
         (tmp / "ids.json").write_text(
-            json.dumps({"fingerprint": self.fingerprint, "chunk_ids": self.chunk_ids})
+            json.dumps(
+                {
+                    "fingerprint": self.fingerprint,
+                    "chunk_ids": self.chunk_ids,
+                    "lexical": self._retriever is not None,
+                }
+            )
         )
         old = directory.with_name(directory.name + ".old")
         if old.exists():
@@ -107,7 +117,7 @@ class BM25Index:
             index.fingerprint = str(meta["fingerprint"])
             if fingerprint(index.chunk_ids) != index.fingerprint:
                 return None  # ids.json damaged or edited: its ids are not what it claims
-            if index.chunk_ids:
+            if index.chunk_ids and meta.get("lexical", True):
                 import bm25s
 
                 index._retriever = bm25s.BM25.load(str(directory / "bm25s"))
