@@ -250,3 +250,93 @@ def test_upload_answer_from_it_and_remove_it(page: Watched, tmp_path: Path) -> N
     p.get_by_role("tab", name="Chat").click()
     after = ask(p, NEW_DOC_QUESTION)
     assert "Kestrel" not in after.locator(".source-title").all_inner_texts().__str__()
+
+
+class ScriptedLLMAnswerer:
+    """Answers like a verified LLM answer gone partly wrong: one supported sentence, one
+    unsupported, one uncited, and the fallback flag; streams the text in three pieces."""
+
+    name = "scripted"
+
+    def answer(self, question: str, history: list[Any], hits: list[Any]) -> Any:
+        from assistant.types import Answer, AnswerSentence, Citation
+
+        top = hits[0].chunk
+        quote = "The alliance was upgraded in April 2024."
+        start = top.text.find(quote)
+        sentences = [
+            AnswerSentence(quote, (1,), "supported"),
+            AnswerSentence("It was signed on the Moon.", (1,), "unsupported"),
+            AnswerSentence("Everyone agreed <b>at once</b>.", (), "uncited"),
+        ]
+        return Answer(
+            text=" ".join(s.text + (" [1]" if s.citations else "") for s in sentences),
+            abstained=False,
+            citations=[
+                Citation(
+                    1,
+                    top.chunk_id,
+                    top.document_id,
+                    top.title,
+                    top.location,
+                    quote,
+                    top.text,
+                    ((start, start + len(quote)),),
+                )
+            ],
+            sentences=sentences,
+            backend="scripted",
+            fallback=True,
+        )
+
+    def stream(self, question: str, history: list[Any], hits: list[Any]) -> Iterator[Any]:
+        final = self.answer(question, history, hits)
+        yield from ("The alliance ", "was upgraded ", "in April 2024.")
+        yield final
+
+
+@pytest.fixture(scope="module")
+def scripted_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from assistant.config import Settings
+    from assistant.runtime import Runtime
+    from assistant.testing import FakeEmbedder, InMemoryStore
+
+    runtime = Runtime(
+        Settings(data_dir=tmp_path_factory.mktemp("scripted-ui")),
+        embedder_override=FakeEmbedder(),
+        store_override=InMemoryStore(),
+        answerer_override=ScriptedLLMAnswerer(),
+    )
+    runtime.knowledge.ingest_bytes(
+        [("alliance.md", b"# Alliance\n\nThe alliance was upgraded in April 2024. More text.")]
+    )
+    with serving(runtime) as url:
+        yield url
+
+
+def test_unverified_sentences_fallback_note_and_a_hostile_question(
+    browser: Any, scripted_url: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 1000})
+    context.set_default_timeout(TIMEOUT)
+    watched = Watched(context.new_page())
+    p = watched.page
+    try:
+        p.goto(scripted_url)
+        p.wait_for_selector("#question textarea")
+        hostile = '<img src=x onerror="alert(3)"> When was the alliance upgraded?'
+        answer = ask(p, hostile)
+        assert p.locator("#chatbot .user").last.inner_text().strip() == hostile
+        supported = answer.locator(".sentence.supported")
+        assert supported.inner_text().startswith("The alliance was upgraded in April 2024.")
+        unsupported = answer.locator(".sentence.unsupported")
+        assert unsupported.locator("s").inner_text() == "It was signed on the Moon."
+        assert "not supported" in unsupported.locator(".badge").inner_text()
+        uncited = answer.locator(".sentence.uncited")
+        assert uncited.locator("s").inner_text() == "Everyone agreed <b>at once</b>."
+        assert "failed verification" in answer.locator(".note.fallback").inner_text()
+        assert p.locator("#chatbot img[src='x'], #chatbot b").count() == 0
+        p.screenshot(path=str(SCREENSHOTS / "unverified.png"))
+        watched.check_clean()
+    finally:
+        context.close()

@@ -421,7 +421,7 @@ def build_app(runtime: Runtime) -> gr.Blocks:
                         upload_button = gr.Button(
                             "Add to knowledge base", variant="primary", elem_id="upload-button"
                         )
-                        upload_result = gr.HTML(elem_id="upload-result", min_height=70)
+                        upload_result = gr.HTML(elem_id="upload-result")
                     with gr.Column(scale=2, elem_id="remove-panel"):
                         gr.HTML(
                             '<h3 class="panel-title">Remove a document</h3><p class="panel-hint">'
@@ -509,6 +509,7 @@ def launch_options(runtime: Runtime) -> dict[str, Any]:
     return {
         "share": False,
         "auth": auth,
+        "auth_message": "Sign in to the knowledge assistant." if auth else None,
         "max_file_size": settings.max_file_bytes,
         "theme": theme(),
         "css_paths": [CSS_FILE],
