@@ -250,6 +250,14 @@ def test_no_set_is_a_usage_error(fake_app: Runtime, capsys: pytest.CaptureFixtur
     )
 
 
+def test_subcommand_after_an_option_is_explained(
+    fake_app: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(["eval", "--json", "beir", "some/dir"], capsys)
+    assert code == 2
+    assert err.splitlines()[-1] == "Error: put 'beir' first: assistant eval beir ARG [OPTIONS]"
+
+
 def test_empty_knowledge_base_is_refused(
     monkeypatch: pytest.MonkeyPatch,
     tiny_set: Path,

@@ -164,6 +164,9 @@ def command(
         raise AssistantError("eval needs the assistant context")
     if not sets:
         raise click.UsageError("give at least one question set (or: beir DIR, squad FILE)")
+    misplaced = next((str(p) for p in sets if str(p) in SUBCOMMANDS and not p.exists()), None)
+    if misplaced is not None:
+        raise click.UsageError(f"put '{misplaced}' first: assistant eval {misplaced} ARG [OPTIONS]")
     # Check the gates and every file before the slow part, so a typo fails at once.
     check_minimums({}, minimums)
     items = []

@@ -41,7 +41,7 @@ from assistant.errors import AssistantError
 from assistant.evaluation import metrics as m
 from assistant.evaluation.embedding_cache import CachedEmbedder
 from assistant.index.bm25 import BM25Index
-from assistant.index.store import ChromaStore, ChunkStore
+from assistant.index.store import ChromaStore, ChunkStore, _OurEmbeddingFunction
 from assistant.retrieval import HybridRetriever, Mode
 from assistant.types import Chunk
 
@@ -218,18 +218,26 @@ def _chunks(dataset: BeirDataset) -> list[Chunk]:
     return out
 
 
-@contextmanager
-def chroma_store(metadata: dict[str, Any] | None = None) -> Iterator[ChromaStore]:
-    """A ChromaStore in a temporary folder with the benchmark's HNSW parameters."""
-    with tempfile.TemporaryDirectory(prefix="assistant-beir-") as tmp:
-        store = ChromaStore(path=Path(tmp), collection="beir")
-        collection = store._collection
-        store._collection = store._client.get_or_create_collection(
-            name="beir-hnsw",
-            embedding_function=collection._embedding_function,
-            metadata=metadata or HNSW_METADATA,
+class BenchmarkChromaStore(ChromaStore):
+    """Our ChromaStore, its collection created with the benchmark's HNSW parameters."""
+
+    def __init__(self, *, path: Path, hnsw: dict[str, Any] | None = None) -> None:
+        self._hnsw = dict(hnsw or HNSW_METADATA)
+        super().__init__(path=path, collection="beir")
+
+    def _get_collection(self, client: Any) -> Any:
+        return client.get_or_create_collection(
+            name=self._collection_name,
+            embedding_function=_OurEmbeddingFunction(self._embed),
+            metadata=self._hnsw,
         )
-        yield store
+
+
+@contextmanager
+def chroma_store(hnsw: dict[str, Any] | None = None) -> Iterator[ChromaStore]:
+    """A :class:`BenchmarkChromaStore` in a temporary folder (removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="assistant-beir-") as tmp:
+        yield BenchmarkChromaStore(path=Path(tmp), hnsw=hnsw)
 
 
 def run_beir(
