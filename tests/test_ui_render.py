@@ -313,3 +313,40 @@ def test_feedback_log_appends_json_lines(tmp_path: Path) -> None:
     assert first["time"].endswith("+00:00")
     assert third["rating"] == "down" and third["abstained"] is True
     assert log.read() == [first, second, third]
+
+
+def test_source_contexts_reads_neighbours_once_per_document_version(fake_runtime) -> None:  # type: ignore[no-untyped-def]
+    from assistant.ui.app import SourceContexts
+
+    kb = fake_runtime.knowledge
+
+    def doc(tag: str) -> bytes:
+        paras = [
+            f"Paragraph {i} {tag}. " + f"filler words for paragraph {i}. " * 30 for i in range(3)
+        ]
+        return ("# Doc\n\n" + "\n\n".join(paras)).encode()
+
+    kb.ingest_bytes([("doc.md", doc("one"))])
+    chunks = kb.document_chunks(kb.documents()[0].document_id)
+    assert len(chunks) >= 3
+    middle = chunks[1]
+    cited = Citation(1, middle.chunk_id, middle.document_id, "Doc", "p", "x", middle.text)
+    answer = Answer(text="x [1]", abstained=False, citations=[cited])
+
+    calls: list[str] = []
+    real = kb.document_chunks
+
+    def counting(document_id: str) -> list[Chunk]:
+        calls.append(document_id)
+        return real(document_id)
+
+    kb.document_chunks = counting
+    contexts = SourceContexts(kb)
+    first = contexts(answer)[middle.chunk_id]
+    assert (first.before, first.after) == (chunks[0].text, chunks[2].text)
+    contexts(answer)
+    assert len(calls) == 1  # cached
+
+    kb.ingest_bytes([("doc.md", doc("two"))])  # a new version of the document
+    contexts(answer)
+    assert len(calls) == 2

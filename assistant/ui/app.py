@@ -13,6 +13,8 @@ import contextlib
 import logging
 import os
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,7 @@ import gradio as gr
 from assistant.errors import AssistantError
 from assistant.knowledge import FileResult, IngestReport, KnowledgeBase
 from assistant.runtime import Runtime
-from assistant.types import Answer, Turn
+from assistant.types import Answer, Chunk, Turn
 from assistant.ui import render
 from assistant.ui.feedback import FEEDBACK_FILE, FeedbackEntry, FeedbackLog, Rating, utc_now
 
@@ -84,20 +86,43 @@ def history_turns(messages: list[dict[str, Any]]) -> list[Turn]:
     return turns
 
 
-def source_contexts(knowledge: KnowledgeBase, answer: Answer) -> dict[str, render.SourceContext]:
-    """The text around each cited passage, from its document's neighbouring chunks."""
-    contexts: dict[str, render.SourceContext] = {}
-    by_document: dict[str, list[str]] = {}
-    for c in answer.citations:
-        by_document.setdefault(c.document_id, []).append(c.chunk_id)
-    for document_id, chunk_ids in by_document.items():
-        try:
-            chunks = knowledge.document_chunks(document_id)
-        except Exception:  # the panel is a convenience: never lose the answer over it
-            continue
-        for chunk_id in chunk_ids:
-            contexts[chunk_id] = render.neighbours(chunks, chunk_id)
-    return contexts
+class SourceContexts:
+    """The text around cited passages, from each document's neighbouring chunks.
+
+    A document's chunks are fetched once per version (the registry's sha256) and kept for the
+    few most recently cited documents, so a long document is not re-read for every answer.
+    """
+
+    def __init__(self, knowledge: KnowledgeBase, keep: int = 8) -> None:
+        self.knowledge = knowledge
+        self.keep = keep
+        self._cache: OrderedDict[tuple[str, str], list[Chunk]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _chunks(self, document_id: str) -> list[Chunk]:
+        record = self.knowledge.registry.get(document_id)
+        key = (document_id, record.sha256 if record is not None else "")
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        chunks = self.knowledge.document_chunks(document_id)
+        with self._lock:
+            self._cache[key] = chunks
+            while len(self._cache) > self.keep:
+                self._cache.popitem(last=False)
+        return chunks
+
+    def __call__(self, answer: Answer) -> dict[str, render.SourceContext]:
+        contexts: dict[str, render.SourceContext] = {}
+        for c in answer.citations:
+            try:
+                chunks = self._chunks(c.document_id)
+            except Exception:  # the panel is a convenience: never lose the answer over it
+                log.exception("reading the chunks of %s failed", c.document_id)
+                continue
+            contexts[c.chunk_id] = render.neighbours(chunks, c.chunk_id)
+        return contexts
 
 
 def read_uploads(
@@ -139,10 +164,12 @@ def build_app(runtime: Runtime) -> gr.Blocks:
     feedback_log = FeedbackLog(settings.data_dir / FEEDBACK_FILE)
     max_bytes = settings.max_file_bytes
 
+    contexts = SourceContexts(knowledge)
+
     def render_answer(answer: Answer) -> str:
         return render.answer_html(
             answer,
-            source_contexts(knowledge, answer),
+            contexts(answer),
             hide_unsupported=settings.hide_unsupported,
         )
 
