@@ -19,6 +19,7 @@ from assistant.citations import Quote, number_citations, sentence_spans
 from assistant.conversation import is_follow_up, last_user_turn
 from assistant.generation.base import abstain
 from assistant.index.embedder import Embedder
+from assistant.security import looks_like_injection
 from assistant.types import Answer, AnswerSentence, ScoredChunk, Turn
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -140,7 +141,7 @@ class ExtractiveAnswerer:
             for start, end in sentence_spans(hit.chunk.text):
                 quote = Quote(hit.chunk, start, end)
                 lead = previous if _ANAPHORIC_START.match(quote.text) else None
-                if len(quote.text.split()) >= 4:
+                if len(quote.text.split()) >= 4 and not looks_like_injection(quote.text):
                     quotes.append((quote, lead, rank))
                 previous = quote
         if not quotes:
