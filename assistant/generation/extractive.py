@@ -112,7 +112,7 @@ class ExtractiveAnswerer:
         *,
         min_score: float = 0.4,
         max_sentences: int = 3,
-        margin: float = 0.08,
+        margin: float = 0.05,
         dense_weight: float = 0.6,
     ) -> None:
         self.embedder = embedder
