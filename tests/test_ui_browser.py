@@ -212,11 +212,15 @@ def test_upload_answer_from_it_and_remove_it(page: Watched, tmp_path: Path) -> N
     table = p.locator("#documents table.kb-table")
     table.wait_for()
     assert table.locator("tbody tr").count() == 1
-    p.locator("#upload-files input[type=file]").set_input_files(str(upload))
+    fake_pdf = tmp_path / "report.pdf"
+    fake_pdf.write_bytes(b"plain text wearing a .pdf name")
+    p.locator("#upload-files input[type=file]").set_input_files([str(upload), str(fake_pdf)])
     p.locator("#upload-button").click()
-    result = p.locator("#upload-result .ingest-row")
-    result.wait_for()
-    assert "added" in result.locator(".status-pill").inner_text().lower()
+    added = p.locator("#upload-result .ingest-row.added")
+    added.wait_for()
+    assert NEW_DOC_NAME in added.inner_text()
+    rejected = p.locator("#upload-result .ingest-row.rejected")
+    assert "report.pdf" in rejected.inner_text() and "not a valid PDF" in rejected.inner_text()
     assert table.locator("tbody tr").count() == 2
     # the title's <script> tag is shown as text in the table
     assert "The Kestrel Accord <script>alert('title')</script>" in table.inner_text()

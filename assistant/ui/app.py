@@ -32,7 +32,6 @@ from assistant.ui.feedback import FEEDBACK_FILE, FeedbackEntry, FeedbackLog, Rat
 log = logging.getLogger(__name__)
 CSS_FILE = Path(__file__).with_name("style.css")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"]
 EXAMPLES = [
     "How much will Japan's defence budget grow by 2027?",
     "What is the Official Security Assistance framework?",
@@ -439,8 +438,9 @@ def build_app(runtime: Runtime) -> gr.Blocks:
                             "each. A file with the same name replaces its earlier version.</p>"
                         )
                         files = gr.File(
+                            # no file_types: Gradio would refuse the whole batch for one wrong
+                            # file; the loader rejects it alone, with its reason
                             file_count="multiple",
-                            file_types=UPLOAD_TYPES,
                             show_label=False,
                             height=140,
                             elem_id="upload-files",
