@@ -273,6 +273,12 @@ def build_app(runtime: Runtime) -> gr.Blocks:
             report = knowledge.ingest_bytes(items, progress=step) if items else IngestReport()
         except AssistantError as exc:
             return render.error_html(str(exc)), *kb_view(), None
+        except Exception:  # one line for the reader; the traceback goes to the server log
+            log.exception("ingesting an upload failed")
+            failed = render.error_html(
+                "Adding the files failed (details in the server log); please try again."
+            )
+            return failed, *kb_view(), None
         report.results[:0] = rejected
         return render.ingest_html(report), *kb_view(), None
 
@@ -292,7 +298,7 @@ def build_app(runtime: Runtime) -> gr.Blocks:
             )
         question = (
             f'<p class="confirm-text">Remove <b>{render.esc(record.title)}</b> and its '
-            f"{record.chunks} chunks? It will no longer be used in answers.</p>"
+            f"{render.plural(record.chunks, 'chunk')}? It will no longer be used in answers.</p>"
         )
         return gr.update(visible=True), question, ""
 

@@ -295,7 +295,7 @@ def ingest_html(report: IngestReport) -> str:
         return '<div class="ingest-results"><p class="muted">No files.</p></div>'
     items = []
     for r in report.results:
-        detail = r.reason or (_plural(r.chunks, "chunk") if r.chunks else "")
+        detail = r.reason or (plural(r.chunks, "chunk") if r.chunks else "")
         title = (
             f'<div class="file-title">{esc(r.title)}</div>' if r.title and r.title != r.name else ""
         )
@@ -316,7 +316,8 @@ def ingest_html(report: IngestReport) -> str:
     )
 
 
-def _plural(n: int, noun: str) -> str:
+def plural(n: int, noun: str) -> str:
+    """ "1 chunk", "2 chunks"."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
