@@ -113,7 +113,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
             patterns = (
                 [
                     line.strip()
-                    for line in ignore.read_text().splitlines()
+                    for line in ignore.read_text(errors="replace").splitlines()
                     if line.strip() and not line.startswith("#")
                 ]
                 if ignore.is_file()
@@ -251,6 +251,11 @@ class KnowledgeBase:
             raise StoreBusy(
                 f"another process is writing to {self.data_dir} "
                 f"(lock {self._write_lock.lock_file}); try again when it finishes"
+            ) from exc
+        except OSError as exc:
+            raise AssistantError(
+                f"cannot lock {self._write_lock.lock_file} for writing: "
+                f"{exc.strerror or exc} (is the data directory writable?)"
             ) from exc
         try:
             refresh = getattr(self.store, "refresh", None)

@@ -176,6 +176,7 @@ def test_killed_ingests_and_remove_then_rerun_equal_a_clean_ingest(
 
     # 1. killed while the first documents are being written
     assert run_and_kill(["ingest", str(docs)], data, min_docs=3, rng=rng) == "killed"
+    left_open = [registry_progress(data)[1]]
     # 2. files change between runs (one probably half-written), one is deleted from the folder
     for i in (0, 3, 4, 5, 20):
         path = docs / f"report{i:02d}.md"
@@ -183,11 +184,13 @@ def test_killed_ingests_and_remove_then_rerun_equal_a_clean_ingest(
     (docs / "report29.md").unlink()
     # 3. killed again further on
     run_and_kill(["ingest", str(docs)], data, min_docs=12, rng=rng)
+    left_open.append(registry_progress(data)[1])
     # 4. a remove killed part-way (or finishing: then it simply happened)
     first = registry_first_document(data)
     run_and_kill(
         ["sources", "remove", first], data, min_docs=0, rng=rng, timeout=120, note_for=first
     )
+    assert any(left_open), "no kill left a half-done write: the recovery path was not exercised"
     # 5. the same ingest, to the end
     result = run_to_end(["ingest", str(docs)], data)
     assert result.returncode == 0, result.stderr
