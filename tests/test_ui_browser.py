@@ -146,6 +146,13 @@ def test_cited_answer_with_a_checkable_source(page: Watched) -> None:
     assert several.locator(".cite-ref").count() >= 2
     for i in range(cards.count()):
         assert cards.nth(i).locator("blockquote mark.quote").count() >= 1
+    # clicking a marker brings its source card forward
+    last_ref = several.locator(".answer-text .cite-ref").last
+    n = last_ref.inner_text().strip("[]")
+    last_ref.click()
+    flashed = several.locator(".source-card.flash")
+    flashed.wait_for()
+    assert flashed.locator(".source-n").inner_text() == n
     cards.first.locator("details.surrounding summary").click()
     several.evaluate("e => e.scrollIntoView({block: 'start'})")
     p.screenshot(path=str(SCREENSHOTS / "sources.png"))

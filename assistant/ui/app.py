@@ -31,6 +31,7 @@ from assistant.ui.feedback import FEEDBACK_FILE, FeedbackEntry, FeedbackLog, Rat
 
 log = logging.getLogger(__name__)
 CSS_FILE = Path(__file__).with_name("style.css")
+JS_FILE = Path(__file__).with_name("page.js")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 EXAMPLES = [
     "How much will Japan's defence budget grow by 2027?",
@@ -546,6 +547,7 @@ def launch_options(runtime: Runtime) -> dict[str, Any]:
         "max_file_size": settings.max_file_bytes,
         "theme": theme(),
         "css_paths": [CSS_FILE],
+        "js": JS_FILE.read_text(encoding="utf-8"),
         "footer_links": ["api"],
         "run_history": False,
         "ssr_mode": False,
