@@ -2,12 +2,14 @@
 
 Asks, reads the cited answer, opens a source, follows up, rates an answer, uploads a document
 and gets an answer citing it, removes it; checks that document markup stays text and that the
-page never talks to anything but the server. Saves the screenshots under eval/screenshots/.
+page never talks to anything but the server. Saves screenshots under test-artifacts/screenshots/
+(set ASSISTANT_SCREENSHOTS=eval/screenshots to refresh the committed ones).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,9 @@ from tests.ui_helpers import NEW_DOC, NEW_DOC_NAME, NEW_DOC_QUESTION, real_runti
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "eval" / "screenshots"
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / os.environ.get("ASSISTANT_SCREENSHOTS", "test-artifacts/screenshots")
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 LOCAL_SCHEMES = ("data", "blob", "about")
 TIMEOUT = 60_000  # ms; answers take a few seconds on two cores
 
