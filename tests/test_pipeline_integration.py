@@ -104,6 +104,14 @@ def test_follow_up_uses_the_conversation(real_runtime: Runtime) -> None:
     assert "Official Security Assistance" in answer.query
 
 
+def test_follow_up_that_changes_the_subject(real_runtime: Runtime) -> None:
+    from assistant.types import Turn
+
+    history = [Turn("user", "What is the OSA framework?"), Turn("assistant", "A security framework.")]
+    answer = real_runtime.chain.ask("And what about the trilateral?", history)
+    assert "trilateral" in answer.text and "South Korea" in answer.text
+
+
 def test_reingest_is_a_no_op_and_remove_reaches_every_index(real_runtime: Runtime) -> None:
     kb = real_runtime.knowledge
     ids_before = kb.store.ids()

@@ -35,8 +35,8 @@ _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hu
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    question_words = "what when where which who whom whose why how up did does do"
-    return frozenset(STOPWORDS_EN) | set(question_words.split()) | {"according", "article", "say", "said"}
+    function_words = "what when where which who whom whose why how up did does do about according"
+    return frozenset(STOPWORDS_EN) | set(function_words.split())
 
 
 @lru_cache(maxsize=1)
@@ -61,6 +61,7 @@ _OPINION = re.compile(
     r"|should (japan|tokyo|the us|we|i))\b",
     re.IGNORECASE,
 )
+_TOPIC_SHIFT = re.compile(r"^\s*(and\s+)?((what|how)\s+about|with|for|in)\b|^\s*and\b", re.IGNORECASE)
 _MORE = re.compile(r"\b(else|other|another|besides|apart from|in addition)\b", re.IGNORECASE)
 
 
@@ -163,6 +164,8 @@ class ExtractiveAnswerer:
         if is_follow_up(question, history):
             # the fewer words of its own ("When was it set up?"), the more the context counts
             own = min(0.6, 0.2 + 0.2 * len(q_terms))
+            if q_terms and _TOPIC_SHIFT.match(question):  # "And what about X?": X is the subject now
+                own = 0.8
             context = last_user_turn(history)
             dense = own * dense + (1 - own) * (vectors @ self.embedder.embed_query(context))
             ctx_terms = content_terms(context)
