@@ -6,12 +6,14 @@ first; chunks go into the vector store (upserts by content-derived id), stale ch
 and the registry row is written together with dropping the note, in one SQLite transaction. The
 BM25 index is rebuilt from the store whenever its fingerprint disagrees with it.
 
-A note left behind by a killed process is settled under the write lock at the end of the next
-write (or by `assistant doctor --repair`): rolled forward when all its new chunks reached the
-store (the stale ones are then deleted and the row written), rolled back otherwise (its partial
-new chunks deleted). Settling at the end means a re-run of the same ingest first reuses the
-chunks the killed run already embedded. An "unchanged" document is also checked against the
-store: missing or extra chunks are repaired rather than trusted.
+A note left behind by a killed process is settled under the write lock by the next write (or
+by `assistant doctor --repair`): rolled forward when all its new chunks reached the store (the
+stale ones are then deleted and the row written), rolled back otherwise (its partial new chunks
+deleted). Notes of other documents are settled before the write's own work (so its duplicate
+checks see a settled registry); notes of the documents it rewrites are settled after it, so a
+re-run of the same ingest first reuses the chunks the killed run already embedded. An
+"unchanged" document is also checked against the store: missing or extra chunks are repaired
+rather than trusted.
 
 Writers take a file lock (`write.lock`); readers never write: a reader whose BM25 index is out
 of date rebuilds it in memory and saves it only if it can take the lock without waiting.
@@ -265,15 +267,14 @@ class KnowledgeBase:
         finally:
             self._write_lock.release()
 
-    def recover(self) -> list[str]:
+    def recover(self, skip: Iterable[str] = ()) -> list[str]:
         """Settle the notes of killed writes (see the module docstring); the caller holds the lock.
 
-        Returns one line per settled document. Never embeds.
+        Notes of the documents in skip are left for later (the running write is about to redo
+        them). Returns one line per settled document. Never embeds.
         """
-        lines: list[str] = []
-        for note in self.registry.pending():
-            lines.append(self._settle(note))
-        return lines
+        later = set(skip)
+        return [self._settle(n) for n in self.registry.pending() if n.document_id not in later]
 
     def _settle(self, note: PendingWrite) -> str:
         present = self.store.ids(note.document_id)
@@ -338,6 +339,9 @@ class KnowledgeBase:
         if not prepared:
             return
         with self._locked(), self._thread_lock:
+            # other documents' killed writes first, so duplicate checks see the settled registry;
+            # notes of this batch's documents wait: their chunks are reused, then they are settled
+            self.recover(skip={item.document_id for item in prepared})
             work: list[tuple[_Prepared, Status, set[str], list[Chunk], list[Chunk], set[str]]] = []
             seen_sha: dict[str, str] = {}
             seen_id: set[str] = set()
@@ -445,6 +449,7 @@ class KnowledgeBase:
     def remove(self, document_id: str) -> DocumentRecord:
         """Delete a document and all its chunks from every index."""
         with self._locked(), self._thread_lock:
+            self.recover(skip={document_id})
             record = self.registry.get(document_id)
             ids = self.store.ids(document_id)
             if record is None and not ids:
