@@ -172,13 +172,14 @@ def _check_indexes(report: HealthReport, runtime: Runtime) -> None:
     if store is not None:
         chunks, reason = _try(store.chunks)
     if store is None or chunks is None:
-        report.add(
-            "vector store",
-            False,
-            f"unreachable: {reason}",
-            "check ASSISTANT_CHROMA_URL / that the Chroma server runs, or restore the "
-            "data directory's chroma folder from a backup",
+        url = runtime.settings.chroma_url
+        fix = (
+            f"check that the Chroma server at {url} is running and reachable"
+            if url
+            else f"restore {data_dir / 'chroma'} from a backup, or move the data directory aside "
+            "and ingest the documents again (`assistant sources list` still names them)"
         )
+        report.add("vector store", False, f"unreachable: {reason}", fix)
     else:
         report.add("vector store", True, f"{len(chunks)} chunks")
 

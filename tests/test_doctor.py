@@ -283,3 +283,21 @@ def test_a_busy_writer_is_reported_not_waited_for(
 def test_vectors_helper_sees_real_vectors(data: Path) -> None:
     stored = vectors(data)
     assert stored and all(len(np.frombuffer(v, dtype=np.float32)) == 64 for v in stored.values())
+
+
+def test_a_damaged_vector_store_is_reported_and_not_made_worse(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()  # forget this process's open copy of the store
+    damaged = (data / "chroma" / "chroma.sqlite3").read_bytes()[:4096][::-1]
+    (data / "chroma" / "chroma.sqlite3").write_bytes(damaged)
+    code, report = doctor(data, capsys)
+    assert code == 1 and "vector store" in failing(report)
+    (check,) = [c for c in report["checks"] if c["name"] == "vector store"]
+    assert "ingest the documents again" in check["fix"]
+    code, repaired = doctor(data, capsys, "--repair")
+    assert code == 1 and "could not reach the vector store" in repaired["repaired"][0]
+    assert (data / "chroma" / "chroma.sqlite3").read_bytes() == damaged
+    SharedSystemClient.clear_system_cache()
