@@ -306,7 +306,7 @@ class LLMAnswerer:
         reason: str,
         verified: VerifiedText | None = None,
     ) -> LLMRun:
-        log.warning("%s: offline answer used instead: %s", self.name, reason)
+        log.info("%s: offline answer used instead: %s", self.name, reason)
         answer = self.offline.answer(question, history, hits)
         answer.backend = self.name
         answer.fallback = True
@@ -347,7 +347,7 @@ def make_llm_condenser(
         try:
             reply = "".join(guarded_stream(chat_model, messages, timeout))
         except LLMFailure as exc:
-            log.warning("condenser fell back to the heuristic: %s", exc)
+            log.info("condenser fell back to the heuristic: %s", exc)
             return fallback(question, history)
         rewritten = _clean_rewrite(reply)
         if not rewritten or len(rewritten) > max(300, 3 * len(question)):
