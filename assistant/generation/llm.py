@@ -178,21 +178,23 @@ def guarded_stream(
 
     threading.Thread(target=work, name="llm-stream", daemon=True).start()
     deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        try:
-            if remaining <= 0:
-                raise queue.Empty
-            kind, value = channel.get(timeout=remaining)
-        except queue.Empty:
-            stop.set()
-            raise LLMFailure(f"no complete reply within {timeout:g} s") from None
-        if kind == "delta":
-            yield str(value)
-        elif kind == "error":
-            raise LLMFailure(f"{type(value).__name__}: {value}") from value
-        else:
-            return
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0:
+                    raise queue.Empty
+                kind, value = channel.get(timeout=remaining)
+            except queue.Empty:
+                raise LLMFailure(f"no complete reply within {timeout:g} s") from None
+            if kind == "delta":
+                yield str(value)
+            elif kind == "error":
+                raise LLMFailure(f"{type(value).__name__}: {value}") from value
+            else:
+                return
+    finally:
+        stop.set()  # on a timeout, or a caller that stopped reading: the worker stops the stream
 
 
 # -------------------------------------------------------------------------------- answerer
