@@ -203,7 +203,7 @@ class KnowledgeBase:
         reader_lock = FileLock(str(self.lock_path))
         try:
             reader_lock.acquire(timeout=0)
-        except Timeout:
+        except (Timeout, OSError):  # a writer is busy, or the data directory is read-only
             return False
         try:
             if self._bm25_fresh_on_disk():

@@ -6,6 +6,7 @@ note, some of the chunks, no registry row. (tests/test_crash_ingest.py kills rea
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -298,3 +299,26 @@ def test_a_knowledge_base_of_only_stopwords_still_answers(tmp_path: Path) -> Non
     assert [cid for cid, _ in kb.bm25().search("yen", 5)] == sorted(
         kb.store.ids(kb.documents()[-1].document_id)
     )
+
+
+def test_a_reader_of_a_read_only_data_directory_still_answers(
+    tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.knowledge as knowledge
+
+    kb = fresh_kb(tmp_path, "kb")
+    kb.ingest([docs])
+
+    class ReadOnlyLock:
+        def __init__(self, path: str) -> None:
+            self.path = path
+
+        def acquire(self, timeout: float = -1) -> None:
+            raise PermissionError(13, "Permission denied", self.path)
+
+    monkeypatch.setattr(knowledge, "FileLock", ReadOnlyLock)
+    shutil.rmtree(kb.bm25_dir)
+    kb._bm25 = None
+    index = kb.bm25()  # rebuilt in memory; not saved, no crash
+    assert index.fingerprint == fingerprint(kb.store.ids())
+    assert not kb.bm25_dir.exists()

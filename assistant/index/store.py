@@ -178,6 +178,9 @@ class ChromaStore:
             lock.acquire(timeout=0)
         except Timeout:
             return  # a writer is busy: keep reading the old view until it finishes
+        except OSError:  # a read-only data directory: nobody can be writing through this path
+            self.refresh()
+            return
         try:
             self.refresh()
         finally:
