@@ -1,7 +1,7 @@
 """Each benchmark script of eval/bench runs at a tiny size and writes sane figures.
 
-About 90 s in all on an idle 2-core machine (most of it loading the model and starting servers);
-the generous per-script timeout is for a shared, busy machine.
+About 100 s in all on a lightly loaded 2-core machine (mostly loading the model and starting
+servers); the generous per-script timeout is for a shared, busy machine.
 """
 
 from __future__ import annotations

@@ -54,6 +54,19 @@ def rows(out_dir: Path) -> list[list[str]]:
                 cmd,
             ],
         ]
+    dg = load(out_dir, "ingest_diagnose")
+    if dg:
+        parts = []
+        for key, values in dg["seconds"].items():
+            parts.append(f"{key}: {dg['chunks'] / (sum(values) / len(values)):.1f} chunks/s")
+        out.append(
+            [
+                "ingest diagnosis (encode variants)",
+                f"{dg['chunks']} chunks ({dg['documents']} files)",
+                "; ".join(parts),
+                f"`{dg['command']}`",
+            ]
+        )
     sc = load(out_dir, "scale")
     if sc:
         for r in sc["results"]:
@@ -120,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         "table with `.venv/bin/python eval/bench/summarize.py`.",
         "",
         "Measured on a shared 2-core machine while other engineers ran tests (load average "
-        "often 7-10, i.e. 4-5 runnable processes per core): absolute figures are noisy and "
+        "5-12 during these runs, i.e. 2-6 runnable processes per core): absolute figures are noisy and "
         "pessimistic; compare ratios within one run.",
         "",
         "| benchmark | size | result | command |",
