@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 index: install
-	$(BIN)/assistant ingest knowledge/
+	$(BIN)/assistant ingest --prune knowledge/
 
 run: index
 	$(BIN)/assistant serve

@@ -470,6 +470,18 @@ class KnowledgeBase:
 
     # ---- reading ----
 
+    def prune_missing(self, folders: Sequence[Path]) -> list[DocumentRecord]:
+        """Remove documents that came from files under these folders and are no longer there."""
+        roots = [source_key(folder).rstrip("/") + "/" for folder in folders if folder.is_dir()]
+        gone = [
+            record
+            for record in self.documents()
+            if not record.path.startswith("upload/")
+            and any(record.path.startswith(root) for root in roots)
+            and not Path(record.path).is_file()
+        ]
+        return [self.remove(record.document_id) for record in gone]
+
     def documents(self) -> list[DocumentRecord]:
         return self.registry.all()
 

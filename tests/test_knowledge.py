@@ -158,3 +158,20 @@ def test_uploads_use_names_as_labels_never_as_paths(fake_runtime: Runtime, tmp_p
     [record] = kb.documents()
     assert record.path == "upload/evil.md"
     assert not (tmp_path / "etc").exists()
+
+
+def test_prune_removes_documents_whose_files_are_gone(
+    fake_runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = Path("kb")
+    _write(folder, "a.md", DOC_A)
+    gone = _write(folder, "b.md", DOC_B)
+    kb = fake_runtime.knowledge
+    kb.ingest([folder])
+    kb.ingest_bytes([("upload.md", b"# Uploaded\n\nKept even though no file exists.\n")])
+    gone.unlink()
+    removed = kb.prune_missing([folder])
+    assert [r.path for r in removed] == ["kb/b.md"]
+    assert sorted(r.path for r in kb.documents()) == ["kb/a.md", "upload/upload.md"]
+    assert kb.prune_missing([folder]) == []

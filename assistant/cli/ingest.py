@@ -15,8 +15,13 @@ from assistant.cli.context import AppContext, pass_app, print_json
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the per-file results as JSON.")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Also remove documents whose files were deleted from the given folders.",
+)
 @pass_app
-def ingest(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> None:
+def ingest(app: AppContext, paths: tuple[Path, ...], as_json: bool, prune: bool) -> None:
     """Add documents (files or folders, recursive): .txt .md .html .pdf .docx.
 
     Unchanged documents are skipped without embedding; changed ones replace their old chunks.
@@ -40,11 +45,13 @@ def ingest(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> None:
             bar.update(task, completed=done, total=total or None, description=f"embedding {what}")
 
         report = kb.ingest(list(paths), progress=progress)
+    pruned = kb.prune_missing([p for p in paths if p.is_dir()]) if prune else []
     if as_json:
         print_json(
             {
                 "results": [vars(r) for r in report.results],
                 "embedded": report.embedded,
+                "removed": [r.document_id for r in pruned],
                 "summary": report.summary(),
             }
         )
@@ -54,6 +61,8 @@ def ingest(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> None:
             detail = r.reason or (f"{r.chunks} chunks" if r.chunks else "")
             ident = f" ({r.document_id})" if r.document_id and r.status != "rejected" else ""
             out.print(f"{r.status:>9}  {r.name}{ident}" + (f": {detail}" if detail else ""))
+        for record in pruned:
+            out.print(f"  removed  {record.path} ({record.document_id}): its file is gone")
         out.print(report.summary())
     if report.count("rejected"):
         sys.exit(1)
