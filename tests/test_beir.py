@@ -27,7 +27,7 @@ from assistant.testing import FakeEmbedder
 
 from .test_eval_cli import run_cli
 
-SCIFACT = Path("/work/shared/data/scifact")
+SCIFACT = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "scifact"
 
 CORPUS = [
     {"_id": "d1", "title": "Coffee", "text": "Coffee drinking lowers the risk of liver disease."},

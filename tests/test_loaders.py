@@ -29,7 +29,9 @@ from assistant.documents.loaders import SUPPORTED_SUFFIXES, load_bytes, load_doc
 from assistant.errors import RejectedFile
 from assistant.types import Document
 
-SEED_ARTICLE = Path("/work/shared/seed/000_b414e52e4e60831c.txt")
+SEED_ARTICLE = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "seed" / "000_b414e52e4e60831c.txt"
+)
 SUPPORTED_LIST = ".docx, .htm, .html, .markdown, .md, .pdf, .txt"
 
 
