@@ -67,15 +67,17 @@ def rows(out_dir: Path) -> list[list[str]]:
                 f"`{dg['command']}`",
             ]
         )
-    sc = load(out_dir, "scale")
-    if sc:
+    for name, label in (("scale", "scale"), ("scale_after_fix", "scale after count() fix")):
+        sc = load(out_dir, name)
+        if not sc:
+            continue
         for r in sc["results"]:
             mem = f"client RSS {r['client_rss_mb']} MB"
             if "server_rss_mb" in r:
                 mem += f", server RSS {r['server_rss_mb']} MB"
             out.append(
                 [
-                    f"scale, {r['backend']}",
+                    f"{label}, {r['backend']}",
                     f"{r['size']:,} chunks",
                     f"hybrid p50 {r['hybrid']['p50_ms']} ms, p95 {r['hybrid']['p95_ms']} ms; "
                     f"add {r['add_s']} s; BM25 {r['bm25_how']} {r['bm25_s']} s; {mem}",
