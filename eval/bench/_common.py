@@ -22,7 +22,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 JAPAN_SET = ROOT / "eval" / "sets" / "japan.yaml"
-SCIFACT = Path("/work/shared/data/scifact")
+SCIFACT = ROOT.parent / "shared" / "data" / "scifact"
 NOISE_NOTE = (
     "Shared 2-core machine with other engineers running tests at the same time: absolute "
     "figures are noisy; ratios are measured within one run."
