@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from filelock import FileLock, Timeout
 
 from assistant.documents.chunking import chunk_document
@@ -143,6 +144,24 @@ class _Prepared:
     document_id: str
     sha256: str
     chunks: list[Chunk]
+
+
+_Work = tuple["_Prepared", Status, set[str], list[Chunk], list[Chunk], set[str]]
+EMBED_GROUP = 256  # new chunks embedded per encode call, across documents
+
+
+def _groups(work: list[_Work], size: int) -> Iterator[list[_Work]]:
+    """Consecutive documents whose new chunks add up to about `size`."""
+    group: list[_Work] = []
+    count = 0
+    for item in work:
+        group.append(item)
+        count += len(item[3])
+        if count >= size:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group
 
 
 class KnowledgeBase:
@@ -389,25 +408,35 @@ class KnowledgeBase:
             if progress is not None:
                 progress(0, total, "embedding")
             try:
-                for item, status, existing, new, kept, stale in work:
+                for group in _groups(work, EMBED_GROUP):
+                    label = group[0][0].name + (
+                        f" (+{len(group) - 1} more)" if len(group) > 1 else ""
+                    )
 
-                    def advance(n: int, name: str = item.name) -> None:
+                    def advance(n: int, label: str = label) -> None:
                         nonlocal done
                         done += n
                         if progress is not None:
-                            progress(done, total, name)
+                            progress(done, total, label)
 
-                    self._write_document(item, existing, new, kept, stale, report, advance)
-                    report.results.append(
-                        FileResult(
-                            item.name,
-                            status,
-                            "",
-                            item.document_id,
-                            item.document.title,
-                            len(item.chunks),
+                    # one encode call for many small documents: the model is the cost of ingestion
+                    texts = [c.text for w in group for c in w[3]]
+                    vectors = self.embedder.embed(texts, on_batch=advance) if texts else None
+                    offset = 0
+                    for item, status, existing, new, kept, stale in group:
+                        part = vectors[offset : offset + len(new)] if vectors is not None else None
+                        offset += len(new)
+                        self._write_document(item, existing, new, part, kept, stale, report)
+                        report.results.append(
+                            FileResult(
+                                item.name,
+                                status,
+                                "",
+                                item.document_id,
+                                item.document.title,
+                                len(item.chunks),
+                            )
                         )
-                    )
             finally:
                 self.recover()
                 self.sync_bm25()
@@ -417,12 +446,12 @@ class KnowledgeBase:
         item: _Prepared,
         existing: set[str],
         new: list[Chunk],
+        vectors: np.ndarray | None,
         kept: list[Chunk],
         stale: set[str],
         report: IngestReport,
-        progress_fn: Callable[[int], None] | None,
     ) -> None:
-        """One document: note, embed + upsert the new chunks, refresh kept, drop stale, register."""
+        """One document: note, upsert the new chunks, refresh kept, drop stale, register."""
         previous = self.registry.get(item.document_id)
         stamp = now_iso()
         record = DocumentRecord(
@@ -436,8 +465,7 @@ class KnowledgeBase:
             updated=stamp,
         )
         self.registry.begin(item.document_id, record, existing, (c.chunk_id for c in item.chunks))
-        if new:
-            vectors = self.embedder.embed([c.text for c in new], on_batch=progress_fn)
+        if new and vectors is not None:
             self.store.add(new, vectors)
             report.embedded += len(new)
         if kept:

@@ -175,3 +175,24 @@ def test_prune_removes_documents_whose_files_are_gone(
     assert [r.path for r in removed] == ["kb/b.md"]
     assert sorted(r.path for r in kb.documents()) == ["kb/a.md", "upload/upload.md"]
     assert kb.prune_missing([folder]) == []
+
+
+def test_many_small_documents_are_embedded_in_few_calls(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from assistant.testing import InMemoryStore
+
+    class CountingEmbedder(FakeEmbedder):
+        calls = 0
+
+        def embed(self, texts, *, on_batch=None):  # type: ignore[no-untyped-def]
+            CountingEmbedder.calls += 1
+            return super().embed(texts, on_batch=on_batch)
+
+    runtime = Runtime(
+        settings, embedder_override=CountingEmbedder(), store_override=InMemoryStore()
+    )
+    folder = tmp_path / "many"
+    for i in range(40):
+        _write(folder, f"d{i:02d}.md", f"# Note {i}\n\nShip {i} sailed on day {i}.\n")
+    report = runtime.knowledge.ingest([folder])
+    assert report.count("added") == 40 and report.embedded == 40
+    assert CountingEmbedder.calls == 1

@@ -206,7 +206,10 @@ class ExplodingEmbedder(FakeEmbedder):
         return super().embed(texts, on_batch=on_batch)
 
 
-def test_a_failing_embedder_leaves_only_complete_documents(tmp_path: Path, docs: Path) -> None:
+def test_a_failing_embedder_leaves_only_complete_documents(
+    tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("assistant.knowledge.EMBED_GROUP", 1)  # one encode call per document
     runtime = Runtime(
         settings_for(tmp_path / "kb"),
         embedder_override=ExplodingEmbedder(fail_on_call=3),
