@@ -10,11 +10,14 @@ from assistant.types import Turn
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _ANAPHORA = frozenset(
-    ["it", "its", "they", "them", "their", "that", "this", "those", "these", "he", "she", "him", "her", "his", "there", "then", "one", "ones", "same", "else", "also", "too"]
+    "it its they them their that this those these he she him her his there then one "
+    "ones same else also too".split()
 )
 _OPENERS = ("and ", "what about", "how about", "and?", "why?", "when?", "how?", "so ", "but ")
 _FUNCTION_WORDS = frozenset(
-    ["a", "an", "the", "what", "when", "where", "who", "whom", "which", "why", "how", "is", "are", "was", "were", "be", "been", "do", "does", "did", "of", "to", "in", "on", "for", "with", "by", "at", "from", "and", "or", "much", "many", "about", "can", "could", "would", "will", "has", "have", "had", "set", "up", "s"]
+    "a an the what when where who whom which why how is are was were be been do does "
+    "did of to in on for with by at from and or much many about can could would will "
+    "has have had set up s".split()
 )
 
 

@@ -107,7 +107,10 @@ def test_follow_up_uses_the_conversation(real_runtime: Runtime) -> None:
 def test_follow_up_that_changes_the_subject(real_runtime: Runtime) -> None:
     from assistant.types import Turn
 
-    history = [Turn("user", "What is the OSA framework?"), Turn("assistant", "A security framework.")]
+    history = [
+        Turn("user", "What is the OSA framework?"),
+        Turn("assistant", "A security framework."),
+    ]
     answer = real_runtime.chain.ask("And what about the trilateral?", history)
     assert "trilateral" in answer.text and "South Korea" in answer.text
 

@@ -61,7 +61,9 @@ _OPINION = re.compile(
     r"|should (japan|tokyo|the us|we|i))\b",
     re.IGNORECASE,
 )
-_TOPIC_SHIFT = re.compile(r"^\s*(and\s+)?((what|how)\s+about|with|for|in)\b|^\s*and\b", re.IGNORECASE)
+_TOPIC_SHIFT = re.compile(
+    r"^\s*(and\s+)?((what|how)\s+about|with|for|in)\b|^\s*and\b", re.IGNORECASE
+)
 _MORE = re.compile(r"\b(else|other|another|besides|apart from|in addition)\b", re.IGNORECASE)
 
 
@@ -164,8 +166,8 @@ class ExtractiveAnswerer:
         if is_follow_up(question, history):
             # the fewer words of its own ("When was it set up?"), the more the context counts
             own = min(0.6, 0.2 + 0.2 * len(q_terms))
-            if q_terms and _TOPIC_SHIFT.match(question):  # "And what about X?": X is the subject now
-                own = 0.8
+            if q_terms and _TOPIC_SHIFT.match(question):
+                own = 0.8  # "And what about X?": X is the subject now
             context = last_user_turn(history)
             dense = own * dense + (1 - own) * (vectors @ self.embedder.embed_query(context))
             ctx_terms = content_terms(context)
