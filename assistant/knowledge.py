@@ -422,57 +422,53 @@ class KnowledgeBase:
                     # one encode call for many small documents: the model is the cost of ingestion
                     texts = [c.text for w in group for c in w[3]]
                     vectors = self.embedder.embed(texts, on_batch=advance) if texts else None
-                    offset = 0
-                    for item, status, existing, new, kept, stale in group:
-                        part = vectors[offset : offset + len(new)] if vectors is not None else None
-                        offset += len(new)
-                        self._write_document(item, existing, new, part, kept, stale, report)
-                        report.results.append(
-                            FileResult(
-                                item.name,
-                                status,
-                                "",
-                                item.document_id,
-                                item.document.title,
-                                len(item.chunks),
-                            )
-                        )
+                    self._write_group(group, vectors, report)
             finally:
                 self.recover()
                 self.sync_bm25()
 
-    def _write_document(
-        self,
-        item: _Prepared,
-        existing: set[str],
-        new: list[Chunk],
-        vectors: np.ndarray | None,
-        kept: list[Chunk],
-        stale: set[str],
-        report: IngestReport,
+    def _write_group(
+        self, group: list[_Work], vectors: np.ndarray | None, report: IngestReport
     ) -> None:
-        """One document: note, upsert the new chunks, refresh kept, drop stale, register."""
-        previous = self.registry.get(item.document_id)
-        stamp = now_iso()
-        record = DocumentRecord(
-            document_id=item.document_id,
-            title=item.document.title,
-            path=item.document.source,
-            doc_type=item.document.doc_type,
-            sha256=item.sha256,
-            chunks=len(item.chunks),
-            added=previous.added if previous else stamp,
-            updated=stamp,
-        )
-        self.registry.begin(item.document_id, record, existing, (c.chunk_id for c in item.chunks))
+        """Documents written together: notes first, one upsert, then each one's registry row.
+
+        A kill anywhere leaves notes that recover() settles per document (complete or undo).
+        """
+        records: list[DocumentRecord] = []
+        for item, _status, existing, _new, _kept, _stale in group:
+            previous = self.registry.get(item.document_id)
+            stamp = now_iso()
+            record = DocumentRecord(
+                document_id=item.document_id,
+                title=item.document.title,
+                path=item.document.source,
+                doc_type=item.document.doc_type,
+                sha256=item.sha256,
+                chunks=len(item.chunks),
+                added=previous.added if previous else stamp,
+                updated=stamp,
+            )
+            self.registry.begin(
+                item.document_id, record, existing, (c.chunk_id for c in item.chunks)
+            )
+            records.append(record)
+        new = [c for w in group for c in w[3]]
         if new and vectors is not None:
             self.store.add(new, vectors)
             report.embedded += len(new)
-        if kept:
-            self.store.update_metadata(kept)
-        if stale:
-            self.store.delete(sorted(stale))
-        self.registry.finish(item.document_id, record)
+        for (item, status, _existing, _new, kept, stale), record in zip(
+            group, records, strict=True
+        ):
+            if kept:
+                self.store.update_metadata(kept)
+            if stale:
+                self.store.delete(sorted(stale))
+            self.registry.finish(item.document_id, record)
+            report.results.append(
+                FileResult(
+                    item.name, status, "", item.document_id, item.document.title, len(item.chunks)
+                )
+            )
 
     def remove(self, document_id: str) -> DocumentRecord:
         """Delete a document and all its chunks from every index."""
