@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from assistant.cli.context import AppContext
-from assistant.cli.main import main
 from assistant.runtime import Runtime
 from assistant.testing import FakeAnswerer
+from tests.cli_helpers import run_main
 
 DOC = "---\ntitle: Fleet notes\n---\n\nThe fleet has twelve ships.\n\nIt was founded in 1954.\n"
 
@@ -23,13 +23,7 @@ def app(fake_runtime: Runtime) -> AppContext:
 
 
 def run(app: AppContext, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(argv), obj=app)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_main(capsys, list(argv), obj=app)
 
 
 def _doc(tmp_path: Path) -> Path:

@@ -20,6 +20,7 @@ import pytest
 from assistant.config import Settings
 from assistant.runtime import Runtime
 from assistant.testing import FakeEmbedder
+from tests.cli_helpers import run_main
 
 EMBEDDED: list[str] = []
 
@@ -45,15 +46,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(data: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from assistant.cli.main import main
-
-    code = 0
-    try:
-        main(["--data-dir", str(data), *args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_main(capsys, ["--data-dir", str(data), *args])
 
 
 def doctor(

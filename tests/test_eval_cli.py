@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from assistant.cli.context import AppContext
-from assistant.cli.main import main
 from assistant.config import Settings
 from assistant.runtime import Runtime
 from assistant.testing import FakeAnswerer, FakeEmbedder, InMemoryStore
 from assistant.types import Answer, ScoredChunk, Turn
+from tests.cli_helpers import run_main
 
 from .conftest import KNOWLEDGE, ROOT
 
@@ -50,13 +50,7 @@ class SourcedAnswerer(FakeAnswerer):
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """main(argv) in-process: (exit code, stdout, stderr)."""
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_main(capsys, argv)
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from assistant.cli.context import AppContext
-from assistant.cli.main import main
 from assistant.config import load_settings
 from assistant.index.bm25 import fingerprint
 from assistant.runtime import Runtime
 from assistant.testing import FakeEmbedder, InMemoryStore
+from tests.cli_helpers import run_main
 
 GOOD = "# Fleet notes\n\nThe fleet has twelve ships.\n\nIt was founded in 1954 in Yokosuka.\n"
 
@@ -34,13 +34,7 @@ def app(tmp_path: Path) -> AppContext:
 
 
 def run(app: AppContext, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(argv), obj=app)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_main(capsys, list(argv), obj=app)
 
 
 def state(app: AppContext, capsys: pytest.CaptureFixture[str]) -> tuple[object, ...]:
