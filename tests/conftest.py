@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from assistant.loopback import free_port, wait_for_port
 from assistant.offline import enforce_offline
 
 enforce_offline()
@@ -66,22 +65,6 @@ def real_runtime(real_kb_dir: Path, real_embedder, tmp_path: Path):  # type: ign
     data = tmp_path / "data"
     shutil.copytree(real_kb_dir, data)
     return Runtime(Settings(data_dir=data), embedder_override=real_embedder)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,6 @@ import logging
 import os
 import queue
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -40,6 +39,7 @@ from assistant.conversation import standalone_query
 from assistant.errors import AssistantError, MissingExtra
 from assistant.generation.base import Answerer, abstain
 from assistant.index.embedder import Embedder
+from assistant.loopback import free_port
 from assistant.types import Answer, Chunk, ScoredChunk, Turn
 
 if TYPE_CHECKING:
@@ -368,12 +368,6 @@ def _clean_rewrite(reply: str) -> str:
 
 
 # -------------------------------------------------------------------------------- backends
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class LocalLlamaServer:

@@ -18,6 +18,8 @@ from typing import Any
 
 import psutil
 
+from assistant.evaluation import metrics
+
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -31,13 +33,7 @@ NOISE_NOTE = (
 
 def percentile(values: Sequence[float], q: float) -> float:
     """The q-th percentile (0-100) by linear interpolation; 0.0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+    return metrics.percentile(values, q) if values else 0.0
 
 
 def latency_stats(ms: Sequence[float]) -> dict[str, float]:

@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from assistant.loopback import free_port, wait_for_port
 from assistant.offline import enforce_offline
 
 enforce_offline()
@@ -48,24 +48,6 @@ from _common import (  # noqa: E402
 )
 
 from assistant.evaluation.questions import EvalItem, load_question_set  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
 def expected_ok(item: EvalItem, response: dict[str, Any]) -> bool:
@@ -166,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     rounds: list[dict[str, Any]] = []
     try:
         with Timer() as start_t:
-            wait_for_port(port, server)
+            wait_for_port(port, timeout=180.0, proc=server)
             probe = Client(url, verbose=False)
         rss_idle = tree_rss_mb(server.pid)
         _, warmup_ms = ask(probe, "What is the knowledge base about?")  # loads the model

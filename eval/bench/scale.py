@@ -22,7 +22,6 @@ import math
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from assistant.loopback import free_port, wait_for_port
 from assistant.offline import enforce_offline
 
 enforce_offline()
@@ -219,22 +219,6 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------- orchestration
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
-
-
 def start_chroma(path: Path) -> tuple[subprocess.Popen[bytes], str]:
     chroma = Path(sys.executable).with_name("chroma")
     port = free_port()
@@ -246,7 +230,7 @@ def start_chroma(path: Path) -> tuple[subprocess.Popen[bytes], str]:
         env=env,
     )
     try:
-        wait_for_port(port)
+        wait_for_port(port, timeout=90.0)
     except TimeoutError:
         proc.kill()
         raise
