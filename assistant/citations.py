@@ -16,6 +16,7 @@ from assistant.types import AnswerSentence, Chunk, Citation, SentenceStatus
 
 if TYPE_CHECKING:
     from assistant.index.embedder import Embedder
+    from assistant.reading import Reader
 
 CITATION_MARK = re.compile(r"\s*\[(\d+)\]")
 
@@ -111,13 +112,17 @@ def _merge_locations(locations: list[str]) -> str:
 # --------------------------------------------------------------------------------------------
 # Verification of generated answers: does each sentence's cited passage support it?
 #
-# A generated sentence is "supported" when
-#   1. every number in it (digits: amounts, percentages, years, dates) appears in a cited passage,
-#      after normalising "per cent" / "percent" / "%" and thousands separators;
-#   2. every capitalised word after the first word (names, places, months, acronyms), less a
-#      small list of function words and titles, appears in a cited passage; and
-#   3. its embedding is close (cosine >= min_similarity) to the best-matching sentence, or pair
-#      of adjacent sentences, of its cited passages.
+# A generated sentence is
+#   - "contradicted" when a quantity in it (digits or words: "three per cent", "65%", "2027")
+#     matches none of its cited passages' quantities while the best-matching sentences of those
+#     passages state quantities, or when the reader finds that one of the best-matching sentence
+#     windows contradicts it and none entails it;
+#   - "supported" when its names (capitalised words after the first, less function words and
+#     titles) appear in a cited passage and the reader finds that one of the best-matching
+#     windows (a sentence or two adjacent sentences, chosen by embedding similarity, two per
+#     cited passage) entails it;
+#   - "unsupported" otherwise. Without a reader, closeness of meaning (cosine >= min_similarity)
+#     stands in for entailment.
 # Citation numbers that name no source are removed first. A sentence without citations is
 # "uncited", except a short connective one (at most CONNECTIVE_MAX_WORDS words, no digits, no
 # capitalised word after the first): it carries no claim and is left out of the answer.
@@ -273,15 +278,33 @@ def _windows(chunk: Chunk) -> list[tuple[Quote, ...]]:
     return windows
 
 
+def _window_units(quotes: tuple[Quote, ...]) -> set[str]:
+    from assistant.quantities import quantities
+
+    return {q.unit for quote in quotes for q in quantities(quote.text)}
+
+
 def check_sentence(
     sentence: str,
     numbers: tuple[int, ...],
     sources: Mapping[int, Chunk],
     embedder: Embedder,
     *,
+    reader: Reader | None = None,
     min_similarity: float = DEFAULT_MIN_SIMILARITY,
+    min_entailed: float = 0.5,
+    min_contradicted: float = 0.5,
+    windows_per_source: int = 2,
 ) -> CheckedSentence:
-    """Verify one generated sentence against the passages its citation numbers name."""
+    """Verify one generated sentence against the passages its citation numbers name.
+
+    With a reader (the default in the assistant), a sentence is supported only when one of the
+    best-matching sentence windows of its cited passages entails it; contradicted when one
+    contradicts it (or its numbers differ, compared as numbers, from the passage's) and none
+    entails it; unsupported otherwise. Without a reader, embedding similarity stands in.
+    """
+    from assistant.quantities import quantities, unmatched_quantities
+
     valid = tuple(n for n in numbers if n in sources)
     removed = tuple(n for n in numbers if n not in sources)
     if not valid:
@@ -289,15 +312,14 @@ def check_sentence(
     passages = [sources[n].text for n in valid]
     joined = normalise_for_check(" ".join(passages))
     reasons: list[str] = []
-    missing_numbers = sorted(number_tokens(sentence) - number_tokens(joined))
-    if missing_numbers:
-        reasons.append("numbers not in the cited passage: " + ", ".join(missing_numbers))
+    contradicted: list[str] = []
     words = _passage_words(joined)
     missing_names = sorted(n for n in name_tokens(sentence) if not _name_in(n, words))
     if missing_names:
         reasons.append("names not in the cited passage: " + ", ".join(missing_names))
     vector = embedder.embed_query(sentence)
     quotes: list[Quote] = []
+    candidates: list[tuple[int, tuple[Quote, ...]]] = []
     best_overall = -1.0
     for n in valid:
         windows = _windows(sources[n])
@@ -305,19 +327,51 @@ def check_sentence(
             continue
         texts = [" ".join(q.text for q in w) for w in windows]
         sims = _embed_many(embedder, texts) @ vector
-        best = int(np.argmax(sims))
-        best_overall = max(best_overall, float(sims[best]))
-        quotes.extend(windows[best])
-    if best_overall < min_similarity:
-        reasons.append(f"meaning too far from the cited passage ({best_overall:.2f})")
-    status: SentenceStatus = "unsupported" if reasons else "supported"
+        order = np.argsort(-sims, kind="stable")
+        best_overall = max(best_overall, float(sims[order[0]]))
+        quotes.extend(windows[int(order[0])])
+        candidates += [(n, windows[int(i)]) for i in order[:windows_per_source]]
+    unmatched = unmatched_quantities(sentence, " ".join(passages))
+    if unmatched:
+        message = "numbers not in the cited passage: " + ", ".join(unmatched)
+        # A different figure of the same kind (a percentage for a percentage, a year for a
+        # year) where the passage speaks of the same things contradicts it; else it is unsaid.
+        units = {q.unit for q in quantities(sentence) if q.text in unmatched}
+        if not missing_names and units & _window_units(tuple(quotes)):
+            marks = "".join(f"[{n}]" for n in valid)
+            contradicted.append(f"contradicted by {marks}: " + message.removeprefix("numbers "))
+        else:
+            reasons.append(message)
+    if reader is None:
+        if best_overall < min_similarity:
+            reasons.append(f"meaning too far from the cited passage ({best_overall:.2f})")
+    elif candidates and not contradicted:
+        premises = [" ".join(q.text for q in w) for _, w in candidates]
+        verdicts = reader.entails(sentence, premises)
+        best_entailed = max(v.entailed for v in verdicts)
+        if best_entailed < min_entailed:
+            worst = max(range(len(verdicts)), key=lambda i: verdicts[i].contradicted)
+            if verdicts[worst].contradicted >= min_contradicted:
+                n = candidates[worst][0]
+                contradicted.append(
+                    f"contradicted by [{n}]: \"{premises[worst]}\""
+                )
+            else:
+                reasons.append(
+                    f"the cited passage does not say this (entailment {best_entailed:.2f})"
+                )
+    status: SentenceStatus = "supported"
+    if contradicted:
+        status = "contradicted"
+    elif reasons:
+        status = "unsupported"
     return CheckedSentence(
         sentence,
         valid,
         status,
         quotes=tuple(quotes),
         removed=removed,
-        reason="; ".join(reasons),
+        reason="; ".join(contradicted + reasons),
         similarity=round(best_overall, 4),
     )
 
@@ -327,7 +381,10 @@ def verify_answer(
     sources: Mapping[int, Chunk],
     embedder: Embedder,
     *,
+    reader: Reader | None = None,
     min_similarity: float = DEFAULT_MIN_SIMILARITY,
+    min_entailed: float = 0.5,
+    min_contradicted: float = 0.5,
 ) -> VerifiedText:
     """Check every sentence of a generated reply against the passages it cites.
 
@@ -341,7 +398,16 @@ def verify_answer(
             connectives.append(sentence)
             continue
         checked.append(
-            check_sentence(sentence, numbers, sources, embedder, min_similarity=min_similarity)
+            check_sentence(
+                sentence,
+                numbers,
+                sources,
+                embedder,
+                reader=reader,
+                min_similarity=min_similarity,
+                min_entailed=min_entailed,
+                min_contradicted=min_contradicted,
+            )
         )
     return VerifiedText(tuple(checked), tuple(connectives))
 
@@ -370,7 +436,7 @@ def renumber_verified(
         per_sentence.append(list(dict.fromkeys(mine)))
     citations = _citations_for(quotes, chunk_numbers)
     sentences = [
-        AnswerSentence(text=s.text, citations=tuple(nums), status=s.status)
+        AnswerSentence(text=s.text, citations=tuple(nums), status=s.status, reason=s.reason)
         for s, nums in zip(checked, per_sentence, strict=True)
     ]
     text = " ".join(

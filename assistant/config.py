@@ -40,8 +40,18 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(0, ge=0)
     max_question_chars: int = 2000
     max_file_mb: float = 20.0
-    min_answer_score: float = Field(0.4, description="Below this the offline answerer declines.")
-    max_answer_sentences: int = 3
+    reader_weights: Path | None = Field(
+        None, description="The reader's weights file (default: the one shipped in the package)."
+    )
+    min_answer_prob: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="The offline answerer declines when no sentence answers with at least this "
+        "probability (default: the threshold tuned with the reader's calibration).",
+    )
+    max_answer_sentences: int = 2
+    broad_answer_words: int = Field(120, ge=20, description="Word budget of a gathered answer.")
 
     llm: Literal["none", "openai", "ollama", "local"] = "none"
     llm_model: str | None = None

@@ -16,6 +16,7 @@ from assistant.generation.extractive import ExtractiveAnswerer
 from assistant.index.embedder import Embedder, SentenceTransformerEmbedder
 from assistant.index.store import ChromaStore, ChunkStore
 from assistant.knowledge import KnowledgeBase
+from assistant.reading import Calibration, ModelReader, Reader
 from assistant.retrieval import HybridRetriever
 
 
@@ -37,6 +38,7 @@ class Runtime:
     embedder_override: Embedder | None = None
     store_override: ChunkStore | None = None
     answerer_override: Answerer | None = None
+    reader_override: Reader | None = None
     closers: list[object] = field(default_factory=list)
 
     @cached_property
@@ -78,11 +80,25 @@ class Runtime:
         )
 
     @cached_property
+    def reader(self) -> Reader:
+        if self.reader_override is not None:
+            return self.reader_override
+        from assistant.reading.model import DEFAULT_WEIGHTS, CrossEncoderReader
+
+        weights = self.settings.reader_weights or DEFAULT_WEIGHTS
+        return ModelReader(CrossEncoderReader(weights, base_model=self.settings.embedding_model))
+
+    @cached_property
     def offline_answerer(self) -> ExtractiveAnswerer:
+        s = self.settings
+        calibration = getattr(self.reader, "calibration", None) or Calibration()
+        min_prob = s.min_answer_prob if s.min_answer_prob is not None else calibration.min_answer_prob
         return ExtractiveAnswerer(
             self.embedder,
-            min_score=self.settings.min_answer_score,
-            max_sentences=self.settings.max_answer_sentences,
+            self.reader,
+            min_prob=min_prob,
+            max_sentences=s.max_answer_sentences,
+            broad_words=s.broad_answer_words,
         )
 
     @cached_property
@@ -95,7 +111,9 @@ class Runtime:
             case _:
                 from assistant.generation.llm import make_llm_answerer
 
-                return make_llm_answerer(self.settings, self.offline_answerer, self.embedder)
+                return make_llm_answerer(
+                    self.settings, self.offline_answerer, self.embedder, self.reader
+                )
 
     @cached_property
     def chain(self) -> AssistantChain:

@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
+from assistant.reading import Entailment, entailment_from_probs
 from assistant.types import Answer, AnswerSentence, Chunk, Citation, ScoredChunk, Turn
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -62,6 +63,54 @@ class FakeEmbedder:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
         return np.vstack([self._vector(t) for t in texts])
+
+
+_NEGATION = re.compile(r"\b(not|never|no)\b|n't\b")
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+
+
+class FakeReader:
+    """Word-overlap reading: answers = share of the question's content words in the text;
+    entails = contradicted when the claim's negations or digits differ from the passage's,
+    entailed when 80% of its content words are in the passage, neutral otherwise."""
+
+    name = "fake-reader"
+
+    def __init__(self) -> None:
+        self.answer_calls = 0
+        self.entail_calls = 0
+
+    @staticmethod
+    def _terms(text: str) -> frozenset[str]:
+        from assistant.generation.extractive import content_terms
+
+        return content_terms(text)
+
+    def answers(self, question: str, texts: Sequence[str]) -> list[float]:
+        self.answer_calls += len(texts)
+        asked = self._terms(question)
+        if not asked:
+            return [0.0 for _ in texts]
+        return [round(len(asked & self._terms(t)) / len(asked), 4) for t in texts]
+
+    def entails(self, claim: str, passages: Sequence[str]) -> list[Entailment]:
+        self.entail_calls += len(passages)
+        out: list[Entailment] = []
+        claim_terms = self._terms(claim)
+        for passage in passages:
+            negation_differs = bool(_NEGATION.search(claim.lower())) != bool(
+                _NEGATION.search(passage.lower())
+            )
+            digits_differ = not set(_DIGITS.findall(claim)) <= set(_DIGITS.findall(passage))
+            covered = len(claim_terms & self._terms(passage)) / max(len(claim_terms), 1)
+            if negation_differs or digits_differ:
+                probs = (0.05, 0.05, 0.9)
+            elif covered >= 0.8:
+                probs = (0.9, 0.05, 0.05)
+            else:
+                probs = (0.1, 0.8, 0.1)
+            out.append(entailment_from_probs(np.array(probs)))
+        return out
 
 
 class InMemoryStore:

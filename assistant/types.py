@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-SentenceStatus = Literal["supported", "unsupported", "uncited"]
+SentenceStatus = Literal["supported", "contradicted", "unsupported", "uncited"]
+# How much of the question the answer covers: all of it, some parts (the rest is said to be
+# missing), or nothing (declined).
+Coverage = Literal["full", "partial", "none"]
 
 
 @dataclass(frozen=True)
@@ -131,9 +134,17 @@ class AnswerSentence:
     text: str
     citations: tuple[int, ...]
     status: SentenceStatus
+    reason: str = ""  # why it is not supported ("contradicted by [2]: ...")
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "citations": list(self.citations), "status": self.status}
+        data: dict[str, Any] = {
+            "text": self.text,
+            "citations": list(self.citations),
+            "status": self.status,
+        }
+        if self.reason:
+            data["reason"] = self.reason
+        return data
 
 
 @dataclass(frozen=True)
@@ -157,11 +168,19 @@ class Answer:
     fallback: bool = False
     query: str = ""  # the standalone query used for retrieval
     timings_ms: dict[str, float] = field(default_factory=dict)
+    coverage: Coverage | None = None  # None: "none" when abstained, else "full"
+    missing: list[str] = field(default_factory=list)  # parts of the question the sources don't answer
+
+    def __post_init__(self) -> None:
+        if self.coverage is None:
+            self.coverage = "none" if self.abstained else "full"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "answer": self.text,
             "abstained": self.abstained,
+            "coverage": self.coverage,
+            "missing": list(self.missing),
             "citations": [c.to_json() for c in self.citations],
             "sentences": [s.to_json() for s in self.sentences],
             "backend": self.backend,

@@ -81,9 +81,9 @@ def test_supported_sentence(sources: dict[int, Chunk]) -> None:
     assert s.quotes[0].text.startswith("Japan plans to raise defence spending")
 
 
-def test_wrong_number_is_unsupported(sources: dict[int, Chunk]) -> None:
+def test_wrong_number_is_contradicted(sources: dict[int, Chunk]) -> None:
     (s,) = check("About 75 per cent of respondents supported the alliance [2].", sources).sentences
-    assert s.status == "unsupported"
+    assert s.status == "contradicted"
     assert "75" in s.reason
 
 

@@ -14,7 +14,7 @@ from assistant.generation.base import Answerer
 from assistant.generation.extractive import ExtractiveAnswerer
 from assistant.index.embedder import Embedder
 from assistant.index.store import ChromaStore, ChunkStore
-from assistant.testing import FakeAnswerer, FakeChatModel, FakeEmbedder, InMemoryStore
+from assistant.testing import FakeAnswerer, FakeChatModel, FakeEmbedder, FakeReader, InMemoryStore
 from assistant.types import Answer, Chunk, ScoredChunk
 
 
@@ -160,7 +160,7 @@ def _hits() -> list[ScoredChunk]:
 @pytest.fixture(params=["extractive", "fake", "llm-fake-chat"])
 def answerer(request: pytest.FixtureRequest) -> Answerer:
     if request.param == "extractive":
-        return ExtractiveAnswerer(FakeEmbedder(), min_score=0.2)
+        return ExtractiveAnswerer(FakeEmbedder(), FakeReader(), min_score=0.2)
     if request.param == "fake":
         return FakeAnswerer()
     from assistant.generation.llm import LLMAnswerer
@@ -169,7 +169,7 @@ def answerer(request: pytest.FixtureRequest) -> Answerer:
     return LLMAnswerer(
         chat_model=chat,
         name="fake-chat",
-        offline=ExtractiveAnswerer(FakeEmbedder(), min_score=0.2),
+        offline=ExtractiveAnswerer(FakeEmbedder(), FakeReader(), min_score=0.2),
         embedder=FakeEmbedder(),
         min_similarity=0.0,
     )

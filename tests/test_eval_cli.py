@@ -82,9 +82,9 @@ def test_help_documents_sets_and_both_importers(capsys: pytest.CaptureFixture[st
     code, out, _ = run_cli(["eval", "--help"], capsys)
     assert code == 0
     assert out.startswith(
-        "Usage: assistant eval [OPTIONS] SET... | beir DIR [OPTIONS] | squad FILE"
+        "Usage: assistant eval [OPTIONS] SET... | beir DIR | squad FILE | verify FILE"
     )
-    for text in ("--compare", "--min METRIC=VALUE", "--json", "--out", "beir", "squad"):
+    for text in ("--compare", "--min METRIC=VALUE", "--json", "--out", "beir", "squad", "verify"):
         assert text in out
     code, out, _ = run_cli(["eval", "beir", "--help"], capsys)
     assert code == 0

@@ -202,6 +202,41 @@ def test_abstention_correct() -> None:
 # --- statistics -----------------------------------------------------------------------------
 
 
+def test_declined_counts_coverage_none() -> None:
+    assert m.declined(Answer(text="No.", abstained=True, citations=[]))
+    assert m.declined(
+        Answer(text="The sources don't say.", abstained=False, citations=[], coverage="none")
+    )
+    assert not m.declined(
+        Answer(text="Part [1].", abstained=False, citations=[], coverage="partial")
+    )
+    said_nothing = Answer(text="Nothing.", abstained=False, citations=[], coverage="none")
+    assert m.abstention_correct(said_nothing, answerable=False)
+    assert not m.abstention_correct(said_nothing, answerable=True)
+
+
+def test_has_answer_gold_hand_computed() -> None:
+    def said(text: str, abstained: bool = False) -> Answer:
+        return Answer(text=text, abstained=abstained, citations=[])
+
+    gold = ["two per cent", "Ibaraki"]
+    # SQuAD normalisation on both sides, [n] markers removed: "the Ibaraki." -> "ibaraki"
+    assert m.has_answer_gold(said("It was held in the Ibaraki [1]."), gold)
+    assert m.has_answer_gold(said("A budget of Two  per cent [1][2]."), gold)
+    # whole words only: "two per cents" / "twenty" do not hold "two per cent"
+    assert not m.has_answer_gold(said("Two per cents of it."), ["two per cent"])
+    assert not m.contains_gold("twenty", ["two"])
+    # declined answers never count, whatever their text
+    assert not m.has_answer_gold(said("Ibaraki", abstained=True), gold)
+    # 100 words (markers not counted) pass, 101 do not
+    words_99 = " ".join(["word"] * 99)
+    assert m.answer_words(f"Ibaraki {words_99} [1]") == 100
+    assert m.has_answer_gold(said(f"Ibaraki {words_99} [1]"), gold)
+    assert not m.has_answer_gold(said(f"Ibaraki {words_99} more [1]"), gold)
+    # a gold text that normalises to nothing never matches
+    assert not m.contains_gold("the answer", ["The"])
+
+
 def test_percentile_hand_computed() -> None:
     values = [4.0, 1.0, 3.0, 2.0]
     assert m.percentile(values, 50) == 2.5

@@ -147,6 +147,8 @@ def test_rows_scores(run: EvalRun) -> None:
     # EM 0; F1: "about 65 per cent of imports" vs "65 per cent": P = 3/6, R = 1, F1 = 2/3
     assert q1 == {
         "must_include": 1.0,
+        "points_covered": None,
+        "partial_flagged": None,
         "exact_match": 0.0,
         "f1": pytest.approx(2 / 3),
         "hit_at_k": 1.0,
@@ -156,9 +158,14 @@ def test_rows_scores(run: EvalRun) -> None:
         "citation_recall": 1.0,
         "supported": 1.0,
         "abstention_accuracy": 1.0,
+        "has_answer_gold": 1.0,  # answered; contains "65 per cent"; 6 words
+        "no_answer_declined": None,
+        "avna": 1.0,
     }
     assert by_id["q2"].metrics == {
         "must_include": 0.0,
+        "points_covered": None,
+        "partial_flagged": None,
         "exact_match": 0.0,
         "f1": 0.0,
         "hit_at_k": 0.0,
@@ -168,22 +175,49 @@ def test_rows_scores(run: EvalRun) -> None:
         "citation_recall": 0.0,
         "supported": 0.0,
         "abstention_accuracy": 1.0,
+        "has_answer_gold": 0.0,  # "defence spending rises" is not in "Tariffs may rise"
+        "no_answer_declined": None,
+        "avna": 1.0,
     }
+    # The set has unanswerable items (q3, q4), so avna, no_answer_declined and has_answer_gold
+    # are scored too.
     only_abstention = {name: None for name in runner.ROW_METRICS}
-    assert by_id["q3"].metrics == {**only_abstention, "abstention_accuracy": 1.0}
-    assert by_id["q4"].metrics == {**only_abstention, "abstention_accuracy": 0.0}
-    assert by_id["q5"].metrics == {
+    assert by_id["q3"].metrics == {
+        **only_abstention,
+        "abstention_accuracy": 1.0,
+        "no_answer_declined": 1.0,
+        "avna": 1.0,
+    }
+    assert by_id["q4"].metrics == {
+        **only_abstention,
+        "abstention_accuracy": 0.0,
+        "no_answer_declined": 0.0,
+        "avna": 0.0,
+    }
+    assert by_id["q5"].metrics == {  # no reference: no has_answer_gold
         **only_abstention,
         "must_include": 0.0,
         "abstention_accuracy": 0.0,
+        "avna": 0.0,
     }
-    assert by_id["q6"].metrics == {
+    assert by_id["q6"].metrics == {  # ask raised: 0 wherever the item's fields apply
         **only_abstention,
         "exact_match": 0.0,
         "f1": 0.0,
         "abstention_accuracy": 0.0,
+        "has_answer_gold": 0.0,
+        "avna": 0.0,
     }
-    assert by_id["q7"].metrics == {**only_abstention, "abstention_accuracy": 1.0}
+    assert by_id["q7"].metrics == {**only_abstention, "abstention_accuracy": 1.0, "avna": 1.0}
+    assert [row.coverage for row in run.rows] == [
+        "full",
+        "full",
+        "none",
+        "full",
+        "none",
+        None,
+        "full",
+    ]
     assert [row.latency_ms for row in run.rows] == [
         1000.0,
         2000.0,
@@ -220,6 +254,8 @@ def test_aggregates(run: EvalRun) -> None:
     assert run.n_questions == 7
     assert run.metrics == {
         "must_include": pytest.approx(1 / 3),
+        "points_covered": None,
+        "partial_flagged": None,
         "exact_match": 0.0,
         "f1": pytest.approx(2 / 9),
         "hit_at_k": 0.5,
@@ -229,12 +265,17 @@ def test_aggregates(run: EvalRun) -> None:
         "citation_recall": 0.5,
         "supported": 0.5,
         "abstention_accuracy": pytest.approx(4 / 7),
+        "has_answer_gold": pytest.approx(1 / 3),  # q1 1, q2 0, q6 0
+        "no_answer_declined": 0.5,  # q3 1, q4 0
+        "avna": pytest.approx(4 / 7),
         # six returned calls: 1000..6000 ms; p50 at position 2.5, p95 at 4.75
         "latency_p50_ms": pytest.approx(3500.0),
         "latency_p95_ms": pytest.approx(5750.0),
     }
     assert run.counts == {
         "must_include": 3,
+        "points_covered": 0,
+        "partial_flagged": 0,
         "exact_match": 3,
         "f1": 3,
         "hit_at_k": 2,
@@ -244,6 +285,9 @@ def test_aggregates(run: EvalRun) -> None:
         "citation_recall": 2,
         "supported": 2,
         "abstention_accuracy": 7,
+        "has_answer_gold": 3,
+        "no_answer_declined": 2,
+        "avna": 7,
         "latency_p50_ms": 6,
         "latency_p95_ms": 6,
     }
@@ -258,11 +302,27 @@ def test_run_with_no_applicable_items() -> None:
 
     result = run_eval(items, ask, k=5, progress=True)
     assert result.metrics["abstention_accuracy"] == 1.0
+    assert result.metrics["avna"] == result.metrics["no_answer_declined"] == 1.0
+    assert result.metrics["has_answer_gold"] is None
     assert result.metrics["f1"] is None
     assert result.counts["f1"] == 0
     assert result.metrics["latency_p50_ms"] is not None
     with pytest.raises(ValueError):
         run_eval(items, ask, k=0)
+
+
+def test_decline_metrics_only_for_sets_with_unanswerable_items() -> None:
+    items = [EvalItem(id="a", question="Answerable?", reference="yes")]
+
+    def ask(question: str, history: list[Turn]) -> Answer:
+        return Answer(text="yes [1]", abstained=False, citations=[])
+
+    result = run_eval(items, ask, k=5, progress=False)
+    assert result.metrics["abstention_accuracy"] == 1.0
+    for name in ("has_answer_gold", "no_answer_declined", "avna"):
+        assert result.metrics[name] is None
+        assert result.counts[name] == 0
+        assert result.rows[0].metrics[name] is None
 
 
 # --- reports --------------------------------------------------------------------------------
@@ -381,7 +441,9 @@ def test_compare(tmp_path: Path) -> None:
 def test_compare_with_a_run(run: EvalRun, tmp_path: Path) -> None:
     paths = write_reports(run, tmp_path, meta={"git_commit": None})
     deltas = compare(run.metrics_json(), paths["json"])
-    assert all(d == 0.0 for _, _, _, d in deltas)
+    defined = {name for name, value in run.metrics.items() if value is not None}
+    assert {name for name, _, _, d in deltas if d is not None} == defined
+    assert all(d == 0.0 for _, _, _, d in deltas if d is not None)
 
 
 @pytest.mark.parametrize(

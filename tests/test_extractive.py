@@ -5,7 +5,7 @@ from __future__ import annotations
 from assistant.citations import sentence_spans
 from assistant.generation.base import NO_ANSWER
 from assistant.generation.extractive import ExtractiveAnswerer, answer_type
-from assistant.testing import FakeEmbedder
+from assistant.testing import FakeEmbedder, FakeReader
 from assistant.types import Answer, Chunk, ScoredChunk, Turn
 
 P1 = (
@@ -31,7 +31,7 @@ def _hit(cid: str, text: str, paragraph: int = 1) -> ScoredChunk:
 
 
 def _answerer(**kwargs: float) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(FakeEmbedder(), **kwargs)  # type: ignore[arg-type]
+    return ExtractiveAnswerer(FakeEmbedder(), FakeReader(), **kwargs)  # type: ignore[arg-type]
 
 
 def test_answer_quotes_sentences_and_cites_each() -> None:

@@ -20,7 +20,7 @@ from assistant.generation.llm import (
     make_llm_answerer,
     make_llm_condenser,
 )
-from assistant.testing import Delayed, FakeChatModel, FakeEmbedder
+from assistant.testing import Delayed, FakeChatModel, FakeEmbedder, FakeReader
 from assistant.types import Answer, Chunk, ScoredChunk, Turn
 
 DEFENCE = (
@@ -53,7 +53,7 @@ def hits() -> list[ScoredChunk]:
 
 @pytest.fixture
 def offline() -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(FakeEmbedder(), min_score=0.1)
+    return ExtractiveAnswerer(FakeEmbedder(), FakeReader(), min_score=0.1)
 
 
 def make(model: FakeChatModel, offline: ExtractiveAnswerer, **kw: float) -> LLMAnswerer:
@@ -104,7 +104,7 @@ def test_citation_to_missing_source_is_removed(
     assert [c.n for c in answer.citations] == [1]
 
 
-def test_wrong_number_is_flagged_and_kept_out_of_the_text(
+def test_wrong_number_is_contradicted_and_kept_out_of_the_text(
     offline: ExtractiveAnswerer, hits: list[ScoredChunk]
 ) -> None:
     model = FakeChatModel(
@@ -113,7 +113,7 @@ def test_wrong_number_is_flagged_and_kept_out_of_the_text(
     )
     answer = make(model, offline).answer(QUESTION, [], hits)
     assert not answer.fallback
-    assert [s.status for s in answer.sentences] == ["supported", "unsupported"]
+    assert [s.status for s in answer.sentences] == ["supported", "contradicted"]
     assert "75" not in answer.text
     assert answer.sentences[1].citations == (2,)  # the reader can still open what it cited
     assert [c.chunk_id for c in answer.citations] == ["c1", "c2"]
@@ -236,7 +236,7 @@ def test_condenser_falls_back_to_the_heuristic() -> None:
 
 
 def test_configuration_errors(tmp_path: Path) -> None:
-    offline = ExtractiveAnswerer(FakeEmbedder())
+    offline = ExtractiveAnswerer(FakeEmbedder(), FakeReader())
     cases = [
         (Settings(data_dir=tmp_path, llm="openai"), "needs a model"),
         (Settings(data_dir=tmp_path, llm="ollama"), "needs a model"),
@@ -256,20 +256,20 @@ def test_openai_without_key_or_server(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.delenv("ASSISTANT_LLM_API_KEY", raising=False)
     settings = Settings(data_dir=tmp_path, llm="openai", llm_model="gpt-4o-mini")
     with pytest.raises(AssistantError, match="API key"):
-        make_llm_answerer(settings, ExtractiveAnswerer(FakeEmbedder()), FakeEmbedder())
+        make_llm_answerer(settings, ExtractiveAnswerer(FakeEmbedder(), FakeReader()), FakeEmbedder())
 
 
 def test_missing_package_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "langchain_ollama", None)
     settings = Settings(data_dir=tmp_path, llm="ollama", llm_model="llama3.2")
     with pytest.raises(MissingExtra, match=r"pip install 'assistant\[llm\]'"):
-        make_llm_answerer(settings, ExtractiveAnswerer(FakeEmbedder()), FakeEmbedder())
+        make_llm_answerer(settings, ExtractiveAnswerer(FakeEmbedder(), FakeReader()), FakeEmbedder())
     monkeypatch.setitem(sys.modules, "xllamacpp", None)
     gguf = tmp_path / "model.gguf"
     gguf.write_bytes(b"GGUF")
     settings = Settings(data_dir=tmp_path, llm="local", llm_model_path=gguf)
     with pytest.raises(MissingExtra, match=r"xllamacpp: pip install 'assistant\[local\]'"):
-        make_llm_answerer(settings, ExtractiveAnswerer(FakeEmbedder()), FakeEmbedder())
+        make_llm_answerer(settings, ExtractiveAnswerer(FakeEmbedder(), FakeReader()), FakeEmbedder())
 
 
 def test_openai_compatible_backend_is_named_and_wired(fake_runtime) -> None:  # type: ignore[no-untyped-def]

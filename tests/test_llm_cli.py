@@ -13,7 +13,7 @@ from assistant.config import Settings
 from assistant.generation.extractive import ExtractiveAnswerer
 from assistant.generation.llm import LLMAnswerer
 from assistant.runtime import Runtime
-from assistant.testing import FakeChatModel, FakeEmbedder, InMemoryStore
+from assistant.testing import FakeChatModel, FakeEmbedder, FakeReader, InMemoryStore
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 QUESTION = "How much will Japan's defence budget grow by 2027?"
@@ -27,7 +27,7 @@ def app(tmp_path: Path) -> AppContext:
     answerer = LLMAnswerer(
         chat_model=model,
         name="openai:fake",
-        offline=ExtractiveAnswerer(embedder, min_score=0.1),
+        offline=ExtractiveAnswerer(embedder, FakeReader(), min_score=0.1),
         embedder=embedder,
     )
     runtime = Runtime(
@@ -80,7 +80,12 @@ def test_ask_json_reports_sentences_backend_and_fallback(
     assert data["fallback"] is False
     assert data["sentences"] == [
         {"text": supported, "citations": [1], "status": "supported"},
-        {"text": "Trump will win in 2028.", "citations": [], "status": "uncited"},
+        {
+            "text": "Trump will win in 2028.",
+            "citations": [],
+            "status": "uncited",
+            "reason": "no valid citation",
+        },
     ]
     assert "[9]" not in data["answer"] and "Trump" not in data["answer"]
 

@@ -45,7 +45,11 @@ def parse_history(data: Any, where: str = "history") -> list[Turn]:
     return turns
 
 
-_MARKS = {"unsupported": "  ⚠ unsupported", "uncited": "  ⚠ uncited"}
+_MARKS = {
+    "unsupported": "  ⚠ unsupported",
+    "uncited": "  ⚠ uncited",
+    "contradicted": "  ✗ contradicted by its source",
+}
 
 
 def _batch_line(line: str, history: list[Turn]) -> tuple[str, list[Turn]]:

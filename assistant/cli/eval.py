@@ -25,7 +25,7 @@ from assistant.cli.context import AppContext, pass_app, print_json
 from assistant.config import Settings
 from assistant.errors import AssistantError
 
-SUBCOMMANDS = ("beir", "squad")
+SUBCOMMANDS = ("beir", "squad", "verify")
 DEFAULT_CACHE = Path("eval/cache")
 
 
@@ -48,7 +48,7 @@ class EvalGroup(click.Group):
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage(
-            ctx.command_path, "[OPTIONS] SET... | beir DIR [OPTIONS] | squad FILE [OPTIONS]"
+            ctx.command_path, "[OPTIONS] SET... | beir DIR | squad FILE | verify FILE [OPTIONS]"
         )
 
 
@@ -142,11 +142,13 @@ def command(
         Ask every question through the chat's chain; write results.json, summary.md and
         report.html to --out. Metrics: must_include, exact_match, f1, hit_at_k, recall_at_k,
         mrr, citation_precision, citation_recall, supported, abstention_accuracy,
+        has_answer_gold, no_answer_declined and avna (sets with unanswerable items),
         latency_p50_ms, latency_p95_ms.
     assistant eval beir DIR [--split test] [--limit-docs N] [--json]
         Retrieval nDCG@10, recall@100 and MRR@10 on a BEIR folder: dense, BM25 and hybrid.
-    assistant eval squad FILE [--limit N] [--json]
-        Answer exact match and F1 on a SQuAD v1.1 JSON file (its contexts become documents).
+    assistant eval squad FILE [--articles RANGE] [--sample N --seed S] [--limit N] [--json]
+        Answer exact match and F1 on a SQuAD v1.1 or v2.0 JSON file (its contexts become
+        documents); with v2.0 also has_answer_gold, no_answer_declined and avna.
     """
     from assistant.evaluation import (
         check_minimums,
@@ -362,9 +364,36 @@ def beir_command(
     )
 
 
+class _OptionError(click.ClickException):
+    """A bad option value found after parsing (it needs the file): one line, exit 2."""
+
+    exit_code = 2
+
+
 @command.command("squad")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
+@click.option(
+    "--articles",
+    metavar="RANGE",
+    help="Only these articles: 1-based numbers over the file's articles sorted by title, "
+    "e.g. 1-8, 9-16, 3 or 1,4-6. Every context of a selected article is indexed.",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(1),
+    metavar="N",
+    help="A seeded random sample of N questions from the selected articles, keeping the "
+    "answerable/unanswerable ratio.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, metavar="S", help="Random seed of --sample."
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Only the first N questions (alone: only their contexts are indexed).",
+)
 @click.option(
     "--k",
     "k",
@@ -382,32 +411,48 @@ def beir_command(
 def squad_command(
     app: AppContext,
     file: Path,
+    articles: str | None,
+    sample: int | None,
+    seed: int,
     limit: int | None,
     k: int | None,
     out_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Answer exact match and F1 on a SQuAD v1.1 JSON file.
+    """Answer and decline metrics on a SQuAD v1.1 or v2.0 JSON file.
 
     The contexts become documents of a temporary knowledge base (same embedder and answer
     backend as the chat); each question is asked through the chain and scored against its
     answers (must_include: the answer contains a gold answer; hit_at_k: a passage with the gold
-    answer from the right context is retrieved).
+    answer from the right context is retrieved). v2.0 questions marked is_impossible should be
+    declined; with any of them the run also reports has_answer_gold, no_answer_declined and avna.
     """
     from assistant.evaluation import run_eval, write_reports
-    from assistant.evaluation.squad import load_squad, squad_runtime
+    from assistant.evaluation.metrics import DECLINE_METRICS
+    from assistant.evaluation.squad import SquadSelectionError, load_squad, squad_runtime
 
-    dataset = load_squad(file, limit=limit)
+    try:
+        dataset = load_squad(file, limit=limit, articles=articles, sample=sample, seed=seed)
+    except SquadSelectionError as exc:
+        raise _OptionError(f"Invalid value for '{exc.option}': {exc}") from None
     k = k or app.settings.k
     with squad_runtime(app.settings, app.runtime, dataset) as runtime:
         run = run_eval(dataset.items, runtime.chain.ask, k=k, progress=not as_json)
     metrics = run.metrics_json()
+    selection: dict[str, Any] = {
+        "articles": articles,
+        "sample": sample,
+        "seed": seed if sample is not None else None,
+        "limit": limit,
+    }
     if out_dir is not None:
         write_reports(
             run,
             out_dir,
             meta={
                 "squad_file": str(file),
+                **selection,
+                "article_titles": dataset.articles,
                 "backend": app.settings.llm,
                 "settings": public_settings(app.settings),
             },
@@ -416,26 +461,104 @@ def squad_command(
         print_json(
             {
                 "file": str(file),
+                **selection,
+                "article_titles": dataset.articles,
                 "contexts": len(dataset.documents),
+                "unanswerable": dataset.n_unanswerable,
                 "metrics": metrics,
                 "counts": run.counts,
             }
         )
         return
     console = Console(highlight=False, soft_wrap=True)
+    unanswerable = dataset.n_unanswerable
     console.print(
-        f"{file}: {len(dataset.documents)} contexts, {run.n_questions} questions (k = {k})",
+        f"{file}: {len(dataset.documents)} contexts, {run.n_questions} questions"
+        + (f", {unanswerable} unanswerable" if unanswerable else "")
+        + f" (k = {k})",
         markup=False,
     )
+    if articles is not None or sample is not None:
+        console.print(f"articles: {', '.join(dataset.articles)}", markup=False)
     table = Table("metric", "value", "n", box=None, pad_edge=False)
-    for name in (
+    names = [
         "exact_match",
         "f1",
         "must_include",
         "hit_at_k",
         "mrr",
         "abstention_accuracy",
+        "has_answer_gold",
+        "no_answer_declined",
+        "avna",
         "latency_p50_ms",
-    ):
+    ]
+    for name in names:
+        if name in DECLINE_METRICS and not unanswerable:
+            continue
         table.add_row(name, _fmt(run.metrics.get(name), name), str(run.counts.get(name, 0)))
+    console.print(table)
+
+
+@command.command("verify")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write every row and the metrics to this JSON file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
+@pass_app
+def verify_command(app: AppContext, file: Path, out_file: Path | None, as_json: bool) -> None:
+    """How the citation checker judges LLM sentences: a verification set (see eval/README.md).
+
+    Each claim is checked against its passage as an LLM sentence citing it would be; reported are
+    the share of faithful claims accepted and of wrong claims shown as supported, per kind.
+    """
+    import json
+
+    from assistant.citations import check_sentence
+    from assistant.evaluation.verification import (
+        VerificationPair,
+        as_chunk,
+        load_verification_set,
+        run_verification,
+    )
+
+    pairs = load_verification_set(file)
+    runtime = app.runtime
+    reader = runtime.reader
+    calibration = getattr(reader, "calibration", None)
+
+    def check(pair: VerificationPair) -> tuple[str, str]:
+        checked = check_sentence(
+            pair.claim,
+            (1,),
+            {1: as_chunk(pair)},
+            runtime.embedder,
+            reader=reader,
+            min_entailed=getattr(calibration, "min_entailed", 0.5),
+            min_contradicted=getattr(calibration, "min_contradicted", 0.5),
+        )
+        return checked.status, checked.reason
+
+    result = run_verification(pairs, check)
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(json.dumps({"file": str(file), **result}, indent=2) + "\n")
+    if as_json:
+        print_json({"file": str(file), "metrics": result["metrics"], "by_kind": result["by_kind"]})
+        return
+    console = Console()
+    metrics = result["metrics"]
+    console.print(
+        f"{file}: {metrics['n_faithful']} faithful, {metrics['n_wrong']} wrong claims\n"
+        f"  faithful accepted     {metrics['faithful_accepted']}\n"
+        f"  wrong shown supported {metrics['wrong_supported']}\n"
+        f"  wrong contradicted    {metrics['wrong_contradicted']}"
+    )
+    table = Table("label/kind", "n", "supported")
+    for name, row in result["by_kind"].items():
+        table.add_row(name, str(row["n"]), str(row["supported"]))
     console.print(table)

@@ -27,10 +27,36 @@ Citations
     citations (None without citations); ``citation_recall`` is the share of expected sources found
     in at least one cited passage (None without expected sources).
 
+Broad and partial questions
+    ``points_covered`` (items with ``points``): the share of points (inner lists) with at least one
+    phrase in the answer, matched as for ``must_include``; a declined answer covers none.
+    ``partial_flagged`` (items of kind ``partial``): 1 when the answer was not declined and its
+    ``coverage`` is ``"partial"`` (it said which part the sources don't answer), else 0.
+
+Answer versus decline (SQuAD 2.0)
+    An answer is *declined* (:func:`declined`) when ``Answer.abstained`` is true or its
+    ``coverage`` is ``"none"``. ``abstention_correct``: the answer is declined exactly when the
+    question is unanswerable. The runner reports these three only for question sets that contain
+    at least one unanswerable item (``None``, over 0 items, otherwise):
+
+    - ``has_answer_gold`` (:func:`has_answer_gold`), over answerable items with gold answer texts
+      (the item's ``reference``; for SQuAD, every gold answer): 1 when the answer was not declined
+      AND ``normalize_answer(strip_citation_markers(text))`` contains ``normalize_answer(g)`` for
+      some gold text ``g`` as a whole-word sequence (``" " + g + " "`` inside ``" " + text + " "``,
+      so "two" does not match inside "twenty"; a gold text that normalises to nothing never
+      matches) AND the text without citation markers has at most 100 words (whitespace-separated);
+      else 0.
+    - ``no_answer_declined``, over unanswerable items: 1 when the answer was declined, else 0.
+    - ``avna`` (answer vs. no answer), over all items: 1 when the decision is right (answered when
+      answerable, declined when unanswerable), else 0. It is ``abstention_accuracy`` under its
+      SQuAD 2.0 name: the same per-question value (:func:`abstention_correct`), reported beside
+      the two above; ``abstention_accuracy`` is kept and reported for every set.
+
+    A question whose ``ask`` raised scores 0 on each of the three that applies to it.
+
 Other
     ``supported_share``: share of the answer's sentences with status ``"supported"`` (None without
-    sentences). ``abstention_correct``: the answer abstained exactly when the question is
-    unanswerable. ``percentile``: linear interpolation between closest ranks, as numpy's default.
+    sentences). ``percentile``: linear interpolation between closest ranks, as numpy's default.
 
 Ranking metrics over ids (BEIR / pytrec_eval conventions)
     Relevant means a qrels grade above 0; repeated ids in a ranking count only at their first
@@ -54,6 +80,8 @@ from assistant.types import Answer, Citation, ScoredChunk
 
 METRIC_NAMES: tuple[str, ...] = (
     "must_include",
+    "points_covered",
+    "partial_flagged",
     "exact_match",
     "f1",
     "hit_at_k",
@@ -63,10 +91,19 @@ METRIC_NAMES: tuple[str, ...] = (
     "citation_recall",
     "supported",
     "abstention_accuracy",
+    "has_answer_gold",
+    "no_answer_declined",
+    "avna",
     "latency_p50_ms",
     "latency_p95_ms",
 )
 """The aggregate metrics a run reports, in report order."""
+
+DECLINE_METRICS: tuple[str, ...] = ("has_answer_gold", "no_answer_declined", "avna")
+"""The answer-versus-decline metrics, reported only for sets with unanswerable items."""
+
+MAX_ANSWER_WORDS = 100
+"""The longest answer (in words, citation markers removed) that ``has_answer_gold`` accepts."""
 
 SHARE_METRICS: tuple[str, ...] = tuple(n for n in METRIC_NAMES if not n.startswith("latency_"))
 """The metrics whose values lie between 0 and 1 (higher is better)."""
@@ -177,6 +214,13 @@ def missing_groups(answer: str | Answer, groups: Sequence[Sequence[str]]) -> lis
         for group in groups
         if not any(normalize_phrase(phrase) in haystack for phrase in group)
     ]
+
+
+def points_covered(answer: str | Answer, points: Sequence[Sequence[str]]) -> float:
+    """The share of points (groups of phrases) the answer makes; see the module docstring."""
+    if not points:
+        raise ValueError("points_covered needs at least one point")
+    return 1.0 - len(missing_groups(answer, points)) / len(points)
 
 
 def must_include_pass(answer: str | Answer, groups: Sequence[Sequence[str]]) -> bool:
@@ -295,9 +339,47 @@ def supported_share(answer: Answer) -> float | None:
     return sum(s.status == "supported" for s in answer.sentences) / len(answer.sentences)
 
 
+def declined(answer: Answer) -> bool:
+    """True when the answer declined: it abstained, or its ``coverage`` is ``"none"``."""
+    return answer.abstained or getattr(answer, "coverage", None) == "none"
+
+
 def abstention_correct(answer: Answer, answerable: bool) -> bool:
-    """True when the answer abstained exactly when the question was unanswerable."""
-    return answer.abstained != answerable
+    """True when the answer declined (see :func:`declined`) exactly when it was unanswerable.
+
+    Per question this is both ``abstention_accuracy`` and ``avna``.
+    """
+    return declined(answer) != answerable
+
+
+def contains_gold(text: str, gold: str | Sequence[str]) -> bool:
+    """Whether the SQuAD-normalised text holds a normalised gold text as a whole-word sequence.
+
+    Citation markers are removed from ``text`` first; gold texts that normalise to nothing never
+    match.
+    """
+    haystack = f" {normalize_answer(strip_citation_markers(text))} "
+    for ref in _references(gold):
+        needle = normalize_answer(ref)
+        if needle and f" {needle} " in haystack:
+            return True
+    return False
+
+
+def answer_words(text: str) -> int:
+    """The number of whitespace-separated words of the text without citation markers."""
+    return len(strip_citation_markers(text).split())
+
+
+def has_answer_gold(
+    answer: Answer, gold: str | Sequence[str], *, max_words: int = MAX_ANSWER_WORDS
+) -> bool:
+    """Answered, containing a gold answer text, in at most ``max_words`` words (module docstring)."""
+    return (
+        not declined(answer)
+        and contains_gold(answer.text, gold)
+        and answer_words(answer.text) <= max_words
+    )
 
 
 # --- statistics -----------------------------------------------------------------------------

@@ -9,7 +9,10 @@ else JSON Lines). Each item has these fields, and no others:
 ``reference`` (a string, or a list of strings for several acceptable answers),
 ``must_include`` (a list of lists of phrases), ``expected_sources`` (a list of
 ``{document, quote}``), ``answerable`` (a boolean, default true), ``history`` (a list of
-``{role: user|assistant, content}``), ``notes`` (a string).
+``{role: user|assistant, content}``), ``notes`` (a string), ``kind`` (``factoid`` (default),
+``near-miss``, ``broad`` or ``partial``: what the item tests), ``points`` (broad items: a list of
+lists of phrases, one inner list per distinct point a good answer makes), ``missing`` (partial
+items: the part of the question the sources don't answer).
 
 Every problem raises :class:`~assistant.errors.AssistantError` with one line naming the file
 and the item, e.g.
@@ -39,8 +42,12 @@ FIELDS: frozenset[str] = frozenset(
         "answerable",
         "history",
         "notes",
+        "kind",
+        "points",
+        "missing",
     }
 )
+KINDS: tuple[str, ...] = ("factoid", "near-miss", "broad", "partial")
 SUFFIXES: tuple[str, ...] = (".yaml", ".yml", ".jsonl", ".json")
 
 
@@ -56,6 +63,9 @@ class EvalItem:
     answerable: bool = True
     history: list[Turn] = field(default_factory=list)
     notes: str | None = None
+    kind: str = "factoid"
+    points: list[list[str]] | None = None
+    missing: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +77,9 @@ class EvalItem:
             "answerable": self.answerable,
             "history": [{"role": t.role, "content": t.content} for t in self.history],
             "notes": self.notes,
+            "kind": self.kind,
+            "points": self.points,
+            "missing": self.missing,
         }
 
 
@@ -113,17 +126,25 @@ def _parse_reference(raw: object) -> str | list[str] | None:
     raise _ItemError("reference must be a string or a list of non-empty strings")
 
 
-def _parse_must_include(raw: object) -> list[list[str]] | None:
+def _parse_must_include(raw: object, key: str = "must_include") -> list[list[str]] | None:
     if raw is None:
         return None
     if not isinstance(raw, list) or not all(_is_str_list(g) for g in raw):
-        raise _ItemError("must_include must be a list of lists of strings")
+        raise _ItemError(f"{key} must be a list of lists of strings")
     groups = [list(g) for g in raw]
     if any(not g for g in groups):
-        raise _ItemError("must_include has an empty group")
+        raise _ItemError(f"{key} has an empty group")
     if any(not phrase.strip() for g in groups for phrase in g):
-        raise _ItemError("must_include has an empty phrase")
+        raise _ItemError(f"{key} has an empty phrase")
     return groups or None
+
+
+def _parse_kind(raw: object) -> str:
+    if raw is None:
+        return "factoid"
+    if raw not in KINDS:
+        raise _ItemError(f"kind must be one of {', '.join(KINDS)}")
+    return str(raw)
 
 
 def _parse_expected_sources(raw: object) -> list[ExpectedSource]:
@@ -199,6 +220,9 @@ def _parse_item(raw: dict[str, Any]) -> EvalItem:
         answerable=_parse_answerable(raw.get("answerable")),
         history=_parse_history(raw.get("history")),
         notes=_parse_notes(raw.get("notes")),
+        kind=_parse_kind(raw.get("kind")),
+        points=_parse_must_include(raw.get("points"), "points"),
+        missing=_parse_notes(raw.get("missing")),
     )
 
 

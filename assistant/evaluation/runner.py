@@ -1,13 +1,23 @@
 """Running a question set: asking each item, timing it, scoring it, and aggregating the scores.
 
 Which metrics apply to an item
-    ``abstention_accuracy``: every item. The others only to answerable items:
+    ``abstention_accuracy``: every item. In a set with at least one unanswerable item, also
+    ``avna`` (every item), ``no_answer_declined`` (unanswerable items) and ``has_answer_gold``
+    (answerable items with a ``reference``); in other sets these three are not computed. The
+    others only to answerable items:
     ``must_include`` when the item has ``must_include``; ``exact_match`` and ``f1`` when it has a
     ``reference`` (both computed on the answer text without ``[n]`` markers); ``hit_at_k``,
     ``recall_at_k``, ``mrr`` and ``citation_recall`` when it has ``expected_sources`` (retrieval
     reads ``Answer.retrieved``; ``mrr`` looks at the whole ranking); ``citation_precision`` when
     it has ``expected_sources`` and the answer has citations; ``supported`` when the answer did
     not abstain and has sentences.
+
+Declined answers
+    An answer counts as declined when it abstained or its ``coverage`` is ``"none"``
+    (:func:`~assistant.evaluation.metrics.declined`); that decides ``abstention_accuracy``,
+    ``avna``, ``no_answer_declined`` and ``has_answer_gold``. Each row records the answer's
+    ``coverage`` (``"full"``, ``"partial"``, ``"none"``; None when the answer has no such field
+    or ``ask`` raised).
 
 Questions whose ``ask`` raises
     The row records the error as a failure and has no latency. Every metric that would apply
@@ -59,6 +69,8 @@ class QuestionResult:
     citations: list[dict[str, Any]] = field(default_factory=list)
     retrieved: list[str] = field(default_factory=list)
     notes: str | None = None
+    coverage: str | None = None
+    kind: str = "factoid"
 
     @property
     def passed(self) -> bool:
@@ -70,7 +82,9 @@ class QuestionResult:
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
+            "coverage": self.coverage,
             "answerable": self.answerable,
+            "kind": self.kind,
         }
         row.update({name: self.metrics.get(name) for name in ROW_METRICS})
         row.update(
@@ -120,11 +134,19 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _score(item: EvalItem, answer: Answer, k: int) -> tuple[dict[str, float | None], list[str]]:
+def _score(
+    item: EvalItem, answer: Answer, k: int, decline_metrics: bool
+) -> tuple[dict[str, float | None], list[str]]:
     scores: dict[str, float | None] = dict.fromkeys(ROW_METRICS)
     failures: list[str] = []
     correct = m.abstention_correct(answer, item.answerable)
     scores["abstention_accuracy"] = float(correct)
+    if decline_metrics:
+        scores["avna"] = float(correct)
+        if not item.answerable:
+            scores["no_answer_declined"] = float(m.declined(answer))
+        elif item.reference is not None:
+            scores["has_answer_gold"] = float(m.has_answer_gold(answer, item.reference))
     if not correct:
         failures.append(
             "abstained on an answerable question"
@@ -135,7 +157,18 @@ def _score(item: EvalItem, answer: Answer, k: int) -> tuple[dict[str, float | No
         return scores, failures
 
     text = m.strip_citation_markers(answer.text)
-    report_answer = not answer.abstained
+    report_answer = not m.declined(answer)
+    if item.points:
+        scores["points_covered"] = m.points_covered(text, item.points) if report_answer else 0.0
+        if report_answer and scores["points_covered"] < 1.0:
+            failures.append(
+                f"points: {len(m.missing_groups(text, item.points))} of {len(item.points)} missing"
+            )
+    if item.kind == "partial":
+        flagged = report_answer and getattr(answer, "coverage", None) == "partial"
+        scores["partial_flagged"] = float(flagged)
+        if report_answer and not flagged:
+            failures.append("partial: the answer did not say which part the sources don't answer")
     if item.must_include:
         missing = m.missing_groups(text, item.must_include)
         scores["must_include"] = float(not missing)
@@ -183,10 +216,20 @@ def _score(item: EvalItem, answer: Answer, k: int) -> tuple[dict[str, float | No
     return scores, failures
 
 
-def _score_error(item: EvalItem) -> dict[str, float | None]:
+def _score_error(item: EvalItem, decline_metrics: bool) -> dict[str, float | None]:
     scores: dict[str, float | None] = dict.fromkeys(ROW_METRICS)
     scores["abstention_accuracy"] = 0.0
+    if decline_metrics:
+        scores["avna"] = 0.0
+        if not item.answerable:
+            scores["no_answer_declined"] = 0.0
+        elif item.reference is not None:
+            scores["has_answer_gold"] = 0.0
     if item.answerable:
+        if item.points:
+            scores["points_covered"] = 0.0
+        if item.kind == "partial":
+            scores["partial_flagged"] = 0.0
         if item.must_include:
             scores["must_include"] = 0.0
         if item.reference is not None:
@@ -197,8 +240,14 @@ def _score_error(item: EvalItem) -> dict[str, float | None]:
     return scores
 
 
-def evaluate_item(item: EvalItem, ask: AskFn, k: int) -> QuestionResult:
-    """Ask one item and score it; an exception from ``ask`` becomes a failed row."""
+def evaluate_item(
+    item: EvalItem, ask: AskFn, k: int, *, decline_metrics: bool = False
+) -> QuestionResult:
+    """Ask one item and score it; an exception from ``ask`` becomes a failed row.
+
+    ``decline_metrics``: also score ``avna``, ``no_answer_declined`` and ``has_answer_gold``
+    (:func:`run_eval` sets it when the set has an unanswerable item).
+    """
     started = time.perf_counter()
     try:
         answer = ask(item.question, list(item.history))
@@ -210,14 +259,16 @@ def evaluate_item(item: EvalItem, ask: AskFn, k: int) -> QuestionResult:
             answer="",
             abstained=False,
             answerable=item.answerable,
-            metrics=_score_error(item),
+            metrics=_score_error(item, decline_metrics),
             latency_ms=None,
             failures=[f"error: {message}"],
             error=message,
             notes=item.notes,
+            kind=item.kind,
         )
     latency_ms = (time.perf_counter() - started) * 1000.0
-    scores, failures = _score(item, answer, k)
+    scores, failures = _score(item, answer, k, decline_metrics)
+    coverage = getattr(answer, "coverage", None)
     return QuestionResult(
         id=item.id,
         question=item.question,
@@ -233,6 +284,8 @@ def evaluate_item(item: EvalItem, ask: AskFn, k: int) -> QuestionResult:
         ],
         retrieved=[hit.chunk.chunk_id for hit in answer.retrieved[:k]],
         notes=item.notes,
+        coverage=coverage if isinstance(coverage, str) else None,
+        kind=item.kind,
     )
 
 
@@ -252,9 +305,13 @@ def aggregate(rows: Sequence[QuestionResult]) -> tuple[dict[str, float | None], 
 
 
 def run_eval(items: Sequence[EvalItem], ask: AskFn, *, k: int, progress: bool = True) -> EvalRun:
-    """Ask every item (with its history), score each answer, and aggregate the scores."""
+    """Ask every item (with its history), score each answer, and aggregate the scores.
+
+    The answer-versus-decline metrics are scored when at least one item is unanswerable.
+    """
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
+    decline_metrics = any(not item.answerable for item in items)
     console = Console(stderr=True)
     show = progress and console.is_terminal and sys.stderr.isatty()
     rows: list[QuestionResult] = []
@@ -270,7 +327,7 @@ def run_eval(items: Sequence[EvalItem], ask: AskFn, *, k: int, progress: bool = 
         task = bar.add_task("Evaluating", total=len(items))
         for item in items:
             bar.update(task, description=f"Evaluating {item.id}")
-            rows.append(evaluate_item(item, ask, k))
+            rows.append(evaluate_item(item, ask, k, decline_metrics=decline_metrics))
             bar.advance(task)
     metrics, counts = aggregate(rows)
     return EvalRun(rows=rows, metrics=metrics, counts=counts, k=k)

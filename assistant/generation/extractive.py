@@ -1,24 +1,27 @@
 """The offline answerer: picks the sentences of the retrieved passages that answer the question.
 
 Every answer sentence is a verbatim sentence of a cited passage, so it is supported by construction.
-It declines when no sentence scores above the threshold: a blend of embedding similarity to the
-question, the share of the question's content words the sentence contains, and a small bonus when
-the sentence holds the kind of thing asked for (a date for "when", a number for "how much").
+Sentences are shortlisted by a cheap blend (embedding similarity to the question, the share of the
+question's content words the sentence contains, a small bonus when it holds the kind of thing asked
+for), and the reader (:mod:`assistant.reading`) decides which of them answer: the answerer declines
+when none does, names the parts of a several-part question that none answers, and gathers distinct
+points for broad questions.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
 from assistant.citations import Quote, number_citations, sentence_spans
-from assistant.conversation import is_follow_up, last_user_turn
+from assistant.conversation import is_follow_up, last_user_turn, standalone_query
 from assistant.generation.base import abstain
 from assistant.index.embedder import Embedder
+from assistant.reading import Reader
 from assistant.security import looks_like_injection
 from assistant.types import Answer, AnswerSentence, ScoredChunk, Turn
 
@@ -58,7 +61,7 @@ _PERSON_NOUNS = r"(leader|president|minister|person|official|politician|premier|
 _ANAPHORIC_START = re.compile(r"^(This|These|That|Those|It|They|Such|He|She|Its|Their)\b")
 _OPINION = re.compile(
     r"\b(do you think|in your (opinion|view)|what do you (think|believe|feel)|your (opinion|view)"
-    r"|should (japan|tokyo|the us|we|i))\b",
+    r"|^(should|ought|would it be (wise|better))\b|\bwhat should\b)",
     re.IGNORECASE,
 )
 _TOPIC_SHIFT = re.compile(
@@ -102,26 +105,50 @@ class _Candidate:
     score: float
     hit_rank: int
     lead: Quote | None = None  # the sentence a pronoun-led quote refers back to
+    text: str = ""  # what is read: the quote, with its lead when it has one
+    vector: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.float32))
 
 
 class ExtractiveAnswerer:
-    """Composes a short answer from source sentences, each ending with its citation [n]."""
+    """Composes an answer from source sentences that the reader judges to answer the question.
+
+    A cheap blend (embedding similarity, shared content words, answer type) shortlists the
+    sentences of the retrieved passages; the reader then says, for each, how likely it is to
+    answer the question. Below ``min_prob`` for every sentence, the answerer declines. A question
+    of several parts is read part by part: parts no sentence answers are named as missing
+    (coverage "partial"). A broad question (why, how, which, list, summarise...) gathers the
+    distinct points of every passage that makes one, within ``broad_words`` words.
+    """
 
     name = "extractive"
 
     def __init__(
         self,
         embedder: Embedder,
+        reader: Reader,
         *,
-        min_score: float = 0.4,
-        max_sentences: int = 3,
-        margin: float = 0.05,
+        min_prob: float = 0.5,
+        min_score: float = 0.0,
+        max_sentences: int = 2,
+        margin: float = 0.2,
+        shortlist: int = 12,
+        broad_shortlist: int = 24,
+        broad_min_prob: float = 0.3,
+        broad_words: int = 120,
+        duplicate_similarity: float = 0.8,
         dense_weight: float = 0.6,
     ) -> None:
         self.embedder = embedder
+        self.reader = reader
+        self.min_prob = min_prob
         self.min_score = min_score
         self.max_sentences = max_sentences
         self.margin = margin
+        self.shortlist = shortlist
+        self.broad_shortlist = broad_shortlist
+        self.broad_min_prob = broad_min_prob
+        self.broad_words = broad_words
+        self.duplicate_similarity = duplicate_similarity
         self.dense_weight = dense_weight
 
     def _embed(self, texts: list[str]) -> np.ndarray:
@@ -177,32 +204,44 @@ class ExtractiveAnswerer:
         repeats = vectors @ self.embedder.embed_query(said) if said else np.zeros(len(texts))
         kind = answer_type(question)
         candidates: list[_Candidate] = []
-        rows = zip(quotes, dense, overlap, texts, repeats, strict=True)
-        for (quote, lead, rank), sim, lex, text, repeat in rows:
+        rows = zip(quotes, dense, overlap, texts, repeats, vectors, strict=True)
+        for (quote, lead, rank), sim, lex, text, repeat, vector in rows:
             score = self.dense_weight * float(sim) + (1 - self.dense_weight) * float(lex)
             score += _type_bonus(kind, text)
             if repeat > 0.75:  # "what else ...?": what was already said is not the answer
                 score -= 0.15
-            candidates.append(_Candidate(quote, score, rank, lead))
+            candidates.append(_Candidate(quote, score, rank, lead, text, vector))
         candidates.sort(key=lambda c: (-c.score, c.hit_rank, c.quote.start))
         return candidates
 
+    def read(
+        self, question: str, history: list[Turn], hits: list[ScoredChunk]
+    ) -> Reading:
+        """Shortlist, then the reader's probability for each shortlisted sentence and part."""
+        broad = is_broad(question)
+        candidates = [c for c in self.score(question, history, hits) if c.score >= self.min_score]
+        shortlist = candidates[: self.broad_shortlist if broad else self.shortlist]
+        full_question = standalone_query(question, history)
+        parts = [] if broad else split_question(full_question)
+        if len(parts) < 2:
+            parts = [full_question]
+        texts = [c.text for c in shortlist]
+        probs = np.array([self.reader.answers(p, texts) for p in parts]) if texts else np.zeros((len(parts), 0))
+        return Reading(shortlist, parts, probs, broad)
+
     def answer(self, question: str, history: list[Turn], hits: list[ScoredChunk]) -> Answer:
         if _OPINION.search(question):  # the sources hold facts and claims, not our opinions
-            return abstain(hits, self.name)
-        candidates = self.score(question, history, hits)
-        if not candidates or candidates[0].score < self.min_score:
-            return abstain(hits, self.name)
-        best = candidates[0].score
-        chosen: list[_Candidate] = []
-        for cand in candidates:
-            if len(chosen) >= self.max_sentences or cand.score < max(
-                self.min_score, best - self.margin
-            ):
-                break
-            if any(_overlaps(cand.quote, c.quote) for c in chosen):
-                continue
-            chosen.append(cand)
+            return abstain(hits, self.name, "opinion")
+        reading = self.read(question, history, hits)
+        if not reading.shortlist:
+            return abstain(hits, self.name, "nothing retrieved")
+        if reading.broad:
+            chosen = self._gather(reading)
+            missing: list[str] = []
+        else:
+            chosen, missing = self._pick(reading)
+        if not chosen:
+            return abstain(hits, self.name, "no sentence answers")
         quotes: list[Quote] = []
         for cand in chosen:
             if cand.lead is not None and not any(_overlaps(cand.lead, q) for q in quotes):
@@ -214,7 +253,11 @@ class ExtractiveAnswerer:
             AnswerSentence(text=q.text, citations=(n,), status="supported")
             for q, n in zip(quotes, numbers, strict=True)
         ]
-        text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+        body = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+        text = body
+        if missing:
+            note = " ".join(missing_note(part) for part in missing)
+            text = f"{note} What they do say: {body}"
         return Answer(
             text=text,
             abstained=False,
@@ -222,18 +265,116 @@ class ExtractiveAnswerer:
             sentences=sentences,
             retrieved=hits,
             backend=self.name,
+            coverage="partial" if missing else "full",
+            missing=missing,
         )
+
+    def _pick(self, reading: Reading) -> tuple[list[_Candidate], list[str]]:
+        """Factoid: the one or two sentences that answer each part; the parts none answers."""
+        chosen: list[_Candidate] = []
+        missing: list[str] = []
+        for part, probs in zip(reading.parts, reading.probs, strict=True):
+            best = float(probs.max()) if probs.size else 0.0
+            if best < self.min_prob:
+                missing.append(part)
+                continue
+            order = sorted(range(len(probs)), key=lambda i: (-probs[i], i))
+            taken = 0
+            for i in order:
+                if taken >= self.max_sentences or probs[i] < max(self.min_prob, best - self.margin):
+                    break
+                cand = reading.shortlist[i]
+                if any(_overlaps(cand.quote, c.quote) for c in chosen):
+                    continue
+                chosen.append(cand)
+                taken += 1
+        if not chosen:
+            return [], []
+        return chosen, (missing if len(reading.parts) > 1 else [])
+
+    def _gather(self, reading: Reading) -> list[_Candidate]:
+        """Broad: distinct answering sentences from every passage, best first, within the word budget."""
+        probs = reading.probs.max(axis=0)
+        if not probs.size or float(probs.max()) < self.min_prob:
+            return []
+        order = sorted(range(len(probs)), key=lambda i: (-probs[i], i))
+        chosen: list[_Candidate] = []
+        words = 0
+        for i in order:
+            if probs[i] < self.broad_min_prob:
+                break
+            cand = reading.shortlist[i]
+            if any(_overlaps(cand.quote, c.quote) for c in chosen):
+                continue
+            if any(float(cand.vector @ c.vector) > self.duplicate_similarity for c in chosen):
+                continue
+            length = len(cand.text.split())
+            if chosen and words + length > self.broad_words:
+                continue
+            chosen.append(cand)
+            words += length
+        return _document_order(chosen)
 
     def stream(
         self, question: str, history: list[Turn], hits: list[ScoredChunk]
     ) -> Iterator[str | Answer]:
         answer = self.answer(question, history, hits)
-        if answer.abstained:
-            yield answer.text
-        else:
-            for i, sentence in enumerate(answer.sentences):
-                yield ("" if i == 0 else " ") + f"{sentence.text} [{sentence.citations[0]}]"
+        yield answer.text
         yield answer
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The shortlisted sentences, the question's parts, and probs[part][sentence] from the reader."""
+
+    shortlist: list[_Candidate]
+    parts: list[str]
+    probs: np.ndarray
+    broad: bool
+
+
+_BROAD = re.compile(
+    r"^(and\s+)?(why|how(?!\s+(many|much|long|old|far|often|big|large|high|tall|soon)\b))\b"
+    r"|\b(which|what)\s+(\w+\s+)?(countries|nations|measures|steps|ways|actions|means|policies|"
+    r"factors|reasons|partners|groups|initiatives|efforts|things|kinds|types|areas|options)\b"
+    r"|\b(list|overview|summar\w*|outline|describe|explain|main points|in what ways)\b"
+    r"|^what\s+(is|are|has|have)\s+.+\s+(doing|done)\b",
+    re.IGNORECASE,
+)
+_PART_SPLIT = re.compile(
+    r"\?\s+(?=\S)|,?\s+and\s+(?=(what|when|where|who|whom|which|why|how|did|does|do|is|are|was|were|has|have)\b)",
+    re.IGNORECASE,
+)
+
+
+def is_broad(question: str) -> bool:
+    """Why/how/which-X/list/summarise questions: their answer gathers several points."""
+    return bool(_BROAD.search(question.strip()))
+
+
+def split_question(question: str) -> list[str]:
+    """The parts of a question that asks several things ("When ..., and how much ...?")."""
+    pieces = [p for p in _PART_SPLIT.split(question.strip()) if p]
+    parts: list[str] = []
+    for piece in pieces:
+        piece = piece.strip(" ,;")
+        if len(piece.split()) >= 3 and piece.lower() not in _PART_WORDS:
+            parts.append(piece.rstrip("?") + "?")
+    return parts
+
+
+_PART_WORDS = frozenset(
+    "what when where who whom which why how did does do is are was were has have".split()
+)
+
+
+def missing_note(part: str) -> str:
+    """The plain statement of a part the sources don't answer."""
+    return f'The sources don\'t answer "{part}"'.rstrip() + "."
+
+
+def _document_order(chosen: list[_Candidate]) -> list[_Candidate]:
+    return sorted(chosen, key=lambda c: (c.quote.chunk.document_id, c.quote.chunk.start + c.quote.start))
 
 
 def _overlap(terms: frozenset[str], text: str) -> float:

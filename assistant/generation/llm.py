@@ -39,6 +39,7 @@ from assistant.conversation import standalone_query
 from assistant.errors import AssistantError, MissingExtra
 from assistant.generation.base import Answerer, abstain
 from assistant.index.embedder import Embedder
+from assistant.reading import Reader
 from assistant.loopback import free_port
 from assistant.types import Answer, Chunk, ScoredChunk, Turn
 
@@ -222,6 +223,9 @@ class LLMAnswerer:
     timeout: float = 60.0
     min_supported: float = 0.5
     min_similarity: float = DEFAULT_MIN_SIMILARITY
+    reader: Reader | None = None
+    min_entailed: float = 0.5
+    min_contradicted: float = 0.5
     max_sources: int = 6
     max_source_chars: int | None = None
     max_sentences: int = 4
@@ -279,7 +283,15 @@ class LLMAnswerer:
         if is_decline(reply):
             yield LLMRun(abstain(hits, self.name), reply=reply, declined=True)
             return
-        verified = verify_answer(reply, sources, self.embedder, min_similarity=self.min_similarity)
+        verified = verify_answer(
+            reply,
+            sources,
+            self.embedder,
+            reader=self.reader,
+            min_similarity=self.min_similarity,
+            min_entailed=self.min_entailed,
+            min_contradicted=self.min_contradicted,
+        )
         supported = sum(s.status == "supported" for s in verified.sentences)
         if supported == 0 or verified.supported_share < self.min_supported:
             reason = (
@@ -517,7 +529,9 @@ def make_chat_model(
             )
 
 
-def make_llm_answerer(settings: Settings, offline: Answerer, embedder: Embedder) -> LLMAnswerer:
+def make_llm_answerer(
+    settings: Settings, offline: Answerer, embedder: Embedder, reader: Reader | None = None
+) -> LLMAnswerer:
     """The LLMAnswerer for the configured backend (a small prompt for the local backend)."""
     local = settings.llm == "local"
     chat_model, name, closer = make_chat_model(settings, max_tokens=200 if local else 400)
@@ -526,6 +540,9 @@ def make_llm_answerer(settings: Settings, offline: Answerer, embedder: Embedder)
         name=name,
         offline=offline,
         embedder=embedder,
+        reader=reader,
+        min_entailed=getattr(getattr(reader, "calibration", None), "min_entailed", 0.5),
+        min_contradicted=getattr(getattr(reader, "calibration", None), "min_contradicted", 0.5),
         timeout=settings.llm_timeout,
         min_supported=settings.llm_min_supported,
         max_sources=min(settings.k, 3) if local else settings.k,

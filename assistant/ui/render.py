@@ -140,10 +140,31 @@ def _sentence_html(sentence: AnswerSentence, titles: dict[int, str]) -> str:
     )
     if sentence.status == "supported":
         return f'<span class="sentence supported">{body}{markers}</span>'
-    label = "not supported by the cited source" if sentence.status == "unsupported" else "no source"
+    if sentence.status == "contradicted":
+        label = "contradicted by the cited source"
+        badge = f'<span class="badge bad">✗ {label}</span>'
+    else:
+        label = (
+            "not supported by the cited source" if sentence.status == "unsupported" else "no source"
+        )
+        badge = f'<span class="badge warn">⚠ {label}</span>'
+    title = esc(sentence.reason) if sentence.reason else label
     return (
-        f'<span class="sentence {sentence.status}" title="{label}">'
-        f'<span class="badge warn">⚠ {label}</span> <s>{body}</s>{markers}</span>'
+        f'<span class="sentence {sentence.status}" title="{title}">'
+        f"{badge} <s>{body}</s>{markers}</span>"
+    )
+
+
+def partial_html(answer: Answer) -> str:
+    """The notice on an answer that covers only part of the question: what the sources don't say."""
+    if answer.coverage != "partial":
+        return ""
+    missing = "".join(f"<li>{esc(part)}</li>" for part in answer.missing)
+    listed = f'<ul class="partial-text">{missing}</ul>' if missing else ""
+    return (
+        '<div class="partial"><span class="partial-head">◐ Partly answered</span>'
+        '<p class="partial-text">The sources don\'t answer this part of the question:</p>'
+        f"{listed}</div>"
     )
 
 
@@ -234,7 +255,8 @@ def answer_html(
         label = "Source" if len(citations) == 1 else "Sources"
         sources = f'<div class="sources"><div class="sources-label">{label}</div>{cards}</div>'
     return (
-        f'<div class="answer">{answer_body(answer, hide_unsupported=hide_unsupported)}'
+        f'<div class="answer">{partial_html(answer)}'
+        f"{answer_body(answer, hide_unsupported=hide_unsupported)}"
         f"{notes}{sources}</div>"
     )
 

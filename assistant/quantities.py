@@ -1,0 +1,267 @@
+"""Quantities: the numbers a text states, however they are spelled, and which of a claim's numbers
+a passage does not state.
+
+This module owns reading numbers out of English prose for verification: digits ("1,500,000",
+"6.5", "65%"), words ("sixty-five", "one hundred and twenty", "two point five"), digits with a
+scale word ("1.5 million", "2bn"), per cent in any spelling ("%", "per cent", "percent"), and
+years (a four-digit number from 1800 to 2100 written alone, "2027"). Spelled-out cardinals are
+parsed by the `text2num` library (`find_numbers`); the rules around it are here:
+
+- Ordinals ("first", "21st", "twenty-first") are not quantities, nor are plurals ("hundreds of
+  troops", "tens of thousands"), which name no exact number.
+- "one" on its own is usually a pronoun or determiner ("one analysis", "one of the partners"), so
+  it counts only as part of a larger number ("one hundred", "one million") or directly before a
+  per cent sign or word ("one per cent"). The digit "1" always counts.
+- "a dozen" is 12 and multiplies a number before it ("two dozen" = 24); "trillion" (which
+  text2num's English does not know) multiplies likewise. "half" is not read as 0.5: a claim's
+  "half" set against a passage's "50 per cent" would be a false mismatch.
+- In a range whose last number is a percentage ("2-3 per cent", "between two and three per
+  cent"), the first number is a percentage too.
+- Matching: values agree within a relative 1e-9 and per cent-ness must agree; a year in the
+  claim matches only a year, while a plain number may match a passage's year-like number (so
+  "2,000 troops" matches a passage's "2000 troops").
+- Not handled: numbers with spaces as thousands separators, years in words ("twenty
+  twenty-seven"), fractions ("two thirds"), signs ("-2%" reads as 2%), "m"/"k" abbreviations.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from text_to_num import Token, find_numbers
+
+PERCENT = "percent"
+YEAR = "year"
+
+_TOKEN = re.compile(
+    r"(?P<num>(?<!\d)(?<!\d\.)\d+(?:,\d{3}(?!\d))*(?:\.\d+)?)"
+    r"|(?P<word>[^\W\d_]+)"
+    r"|(?P<sym>[^\w\s])"
+)
+# Scale words that may follow digits: "1.5 million", "2bn", "3 dozen".
+_DIGIT_SCALES = {
+    "hundred": 1e2,
+    "thousand": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+    "dozen": 12.0,
+}
+# Multipliers that text2num does not fold into a spelled-out number itself.
+_WORD_SCALES = {"dozen": 12.0, "trillion": 1e12}
+# Scale words that "a"/"an" may stand before ("a hundred", "a dozen").
+_A_SCALES = {"hundred", "thousand", "million", "billion", "trillion", "dozen"}
+_ORDINAL_SUFFIXES = {"st", "nd", "rd", "th"}
+_GAP = re.compile(r"[^\S\n]*-?[^\S\n]*")
+_RANGE_LINKS = {"-", "\u2013", "\u2014", "to", "and", "or"}
+_YEARS = (1800, 2100)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number stated in a text."""
+
+    value: float
+    unit: str  # "percent", "year" or ""
+    text: str  # as written, unit included ("two per cent", "1,000")
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # "num", "word" or "sym"
+    text: str
+    start: int
+    end: int
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+
+class _Word(Token):
+    """A token as text2num reads it; blocked tokens never join a number.
+
+    Subclasses text2num's Token so that every method its Rust side calls exists: a missing one
+    raises a PanicException there, which is not an Exception."""
+
+    def __init__(self, text: str, blocked: bool) -> None:
+        self._text = text
+        self._blocked = blocked
+
+    def text(self) -> str:
+        return self._text
+
+    def not_a_number_part(self) -> bool:
+        return self._blocked
+
+
+@dataclass
+class _Found:
+    value: float
+    first: int  # index of the first token in the quantity (unit excluded)
+    last: int  # index of the last token in the quantity (unit excluded)
+    spelled: bool  # written in words
+    unit: str = ""
+    unit_last: int = -1  # index of the unit's last token, -1 without unit
+
+
+def _tokens(text: str) -> list[_Tok]:
+    """Numbers, words and symbols; a hyphen joining two tokens ("sixty-five", "2-3") is left out."""
+    toks = [_Tok(str(m.lastgroup), m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    return [
+        tok
+        for i, tok in enumerate(toks)
+        if not (
+            tok.text == "-"
+            and 0 < i < len(toks) - 1
+            and toks[i - 1].end == tok.start
+            and tok.end == toks[i + 1].start
+        )
+    ]
+
+
+def _joined(text: str, a: _Tok, b: _Tok) -> bool:
+    """Whether b follows a with nothing but spaces or one hyphen between them."""
+    return _GAP.fullmatch(text, a.end, b.start) is not None
+
+
+def _percent_end(text: str, toks: list[_Tok], i: int) -> int:
+    """Index of the last token of a per cent marker starting at toks[i], or -1."""
+    if i >= len(toks) or not _joined(text, toks[i - 1], toks[i]):
+        return -1
+    tok = toks[i]
+    if tok.text == "%" or tok.lower == "percent":
+        return i
+    if (
+        tok.lower == "per"
+        and i + 1 < len(toks)
+        and toks[i + 1].lower == "cent"
+        and _joined(text, tok, toks[i + 1])
+    ):
+        return i + 1
+    return -1
+
+
+def _digit_quantities(text: str, toks: list[_Tok], used: set[int]) -> list[_Found]:
+    found: list[_Found] = []
+    for i, tok in enumerate(toks):
+        if tok.kind != "num":
+            continue
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if nxt and nxt.start == tok.end and nxt.lower in _ORDINAL_SUFFIXES:
+            continue  # "21st"
+        value = float(tok.text.replace(",", ""))
+        last = i
+        while (
+            last + 1 < len(toks)
+            and toks[last + 1].lower in _DIGIT_SCALES
+            and _joined(text, toks[last], toks[last + 1])
+        ):
+            last += 1
+            value *= _DIGIT_SCALES[toks[last].lower]
+            used.add(last)
+        found.append(_Found(value, i, last, spelled=False))
+    return found
+
+
+def _word_quantities(text: str, toks: list[_Tok], used: set[int]) -> list[_Found]:
+    # text2num reads the words; digits, symbols, plurals and scale words taken by digits are
+    # never part of a spelled-out number.
+    words = [
+        _Word(tok.text, tok.kind != "word" or i in used or tok.lower.endswith("s"))
+        for i, tok in enumerate(toks)
+    ]
+    found: list[_Found] = []
+    for occ in find_numbers(words, "en", 0.0):
+        if occ.is_ordinal:
+            continue
+        scales_only = all(toks[i].lower in _DIGIT_SCALES for i in range(occ.start, occ.end))
+        before = found[-1] if found else None
+        if scales_only and before and before.last == occ.start - 1:
+            before.value *= float(occ.value)  # "one point five million"
+            before.last = occ.end - 1
+        else:
+            found.append(_Found(float(occ.value), occ.start, occ.end - 1, spelled=True))
+    # "a dozen", "a trillion", alone; "two dozen", "one trillion" after a number.
+    for i, tok in enumerate(toks):
+        if tok.kind != "word" or i in used or tok.lower not in _WORD_SCALES:
+            continue
+        scale = _WORD_SCALES[tok.lower]
+        before = next((f for f in found if f.last == i - 1 and f.spelled), None)
+        if before is not None and _joined(text, toks[i - 1], tok):
+            before.value *= scale
+            before.last = i
+        else:
+            found.append(_Found(scale, i, i, True))
+    for f in found:
+        if (
+            f.first > 0
+            and toks[f.first].lower in _A_SCALES
+            and toks[f.first - 1].lower in ("a", "an")
+            and _joined(text, toks[f.first - 1], toks[f.first])
+        ):
+            f.first -= 1
+    return found
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Every quantity in text, in order, digits or words; see the module docstring for the rules."""
+    toks = _tokens(text)
+    used: set[int] = set()
+    found = _digit_quantities(text, toks, used)
+    found += _word_quantities(text, toks, used)
+    found.sort(key=lambda f: f.first)
+    for f in found:
+        end = _percent_end(text, toks, f.last + 1)
+        if end >= 0:
+            f.unit, f.unit_last = PERCENT, end
+    # "2-3 per cent", "between two and three per cent": the first number is a percentage too.
+    for a, b in zip(reversed(found[:-1]), reversed(found[1:]), strict=True):
+        if a.unit != "" or b.unit != PERCENT:
+            continue
+        hyphened = b.first == a.last + 1 and "-" in text[toks[a.last].end : toks[b.first].start]
+        linked = b.first == a.last + 2 and toks[a.last + 1].lower in _RANGE_LINKS
+        if hyphened or linked:
+            a.unit = PERCENT
+    result: list[Quantity] = []
+    for f in found:
+        first, last = toks[f.first], toks[f.last]
+        if f.spelled and f.first == f.last and first.lower == "one" and f.unit_last < 0:
+            continue  # "one analysis", "one of the partners"
+        if (
+            not f.spelled
+            and f.unit == ""
+            and f.first == f.last
+            and re.fullmatch(r"\d{4}", first.text)
+            and _YEARS[0] <= f.value <= _YEARS[1]
+        ):
+            f.unit = YEAR
+        end = toks[f.unit_last].end if f.unit_last >= 0 else last.end
+        result.append(Quantity(f.value, f.unit, text[first.start : end]))
+    return result
+
+
+def _matches(claim: Quantity, source: Quantity) -> bool:
+    if not math.isclose(claim.value, source.value, rel_tol=1e-9):
+        return False
+    if (claim.unit == PERCENT) != (source.unit == PERCENT):
+        return False
+    # A year matches only a year; a plain number may match a passage's four-digit number read as
+    # a year ("2000 troops").
+    return claim.unit != YEAR or source.unit == YEAR
+
+
+def unmatched_quantities(claim: str, passage: str) -> list[str]:
+    """The claim's quantities, as written in the claim and each once, that state a value (and
+    per-cent-ness) none of the passage's quantities states."""
+    stated = quantities(passage)
+    missing: list[str] = []
+    for q in quantities(claim):
+        if q.text not in missing and not any(_matches(q, s) for s in stated):
+            missing.append(q.text)
+    return missing

@@ -1,0 +1,211 @@
+"""Calibrates the trained reader on tuning data it was not trained on; writes ``calibration.json``.
+
+    python -m assistant.reading.calibrate            # about 10 minutes on 2 cores
+
+1. **Platt scaling** of the answer logit, fitted on sentence pairs of SQuAD 2.0 ``dev-half``
+   articles 6-8 (title order; training used articles 1-5, reports use 9-16): each question
+   against every sentence of its paragraph, label 1 when the sentence holds a gold answer.
+2. **The answer threshold** (``min_answer_prob``): the assistant answers when a shortlisted
+   sentence reaches it, and declines otherwise. Chosen on the full pipeline (retrieval,
+   shortlist, reader) over two tuning sets with equal weight: SQuAD 2.0 articles 6-8 (AvNA) and
+   ``eval/sets/japan-reader-dev.yaml`` (answer-or-decline accuracy).
+3. **The entailment thresholds** (``min_entailed``, ``min_contradicted``) of the citation
+   checker, chosen on ``eval/sets/verification-dev.yaml``: the most balanced accuracy (faithful
+   accepted, wrong not shown as supported) among thresholds that accept at least 85% of the
+   faithful claims.
+
+Never tuned on: SQuAD articles 9-16, ``japan-heldout.yaml``, ``verification-test.yaml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+from assistant.reading import CALIBRATION_FILE, Calibration, ModelReader
+
+
+def fit_platt(logits: np.ndarray, labels: np.ndarray, iterations: int = 50) -> tuple[float, float]:
+    """Logistic regression of labels on one feature (Newton's method): (scale, shift)."""
+    x = np.stack([logits, np.ones_like(logits)], axis=1).astype(np.float64)
+    y = labels.astype(np.float64)
+    w = np.array([1.0, 0.0])
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        grad = x.T @ (p - y)
+        hess = (x * (p * (1 - p))[:, None]).T @ x + 1e-6 * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return float(w[0]), float(w[1])
+
+
+def _sentence_pairs(
+    squad: Path, articles: str, limit: int, seed: int
+) -> tuple[list[str], list[str], list[int]]:
+    """Each sampled question against every sentence of its paragraph; 1 = holds a gold answer."""
+    from assistant.citations import sentence_spans
+    from assistant.evaluation.squad import parse_article_range
+
+    data = json.loads(squad.read_text(encoding="utf-8"))["data"]
+    by_title = sorted(data, key=lambda a: a["title"])
+    chosen = [by_title[n - 1] for n in parse_article_range(articles, len(by_title))]
+    rows = [
+        (qa, paragraph["context"])
+        for article in chosen
+        for paragraph in article["paragraphs"]
+        for qa in paragraph["qas"]
+    ]
+    random.Random(seed).shuffle(rows)
+    questions: list[str] = []
+    texts: list[str] = []
+    labels: list[int] = []
+    for qa, context in rows[:limit]:
+        golds = [a["text"].lower() for a in qa.get("answers", []) if a["text"].strip()]
+        for start, end in sentence_spans(context):
+            sentence = context[start:end]
+            questions.append(qa["question"])
+            texts.append(sentence)
+            labels.append(int(any(g in sentence.lower() for g in golds)))
+    return questions, texts, labels
+
+
+def _decision_scores(runtime: object, items: list, answerer: object) -> list[tuple[bool, float]]:
+    """(answerable, the best reader probability over the shortlist) for each item."""
+    out: list[tuple[bool, float]] = []
+    for item in items:
+        hits = runtime.retriever.retrieve(item.question)  # type: ignore[attr-defined]
+        reading = answerer.read(item.question, list(item.history), hits)  # type: ignore[attr-defined]
+        best = float(reading.probs.max()) if reading.probs.size else 0.0
+        out.append((item.answerable, best))
+    return out
+
+
+def _accuracy(scores: list[tuple[bool, float]], threshold: float) -> float:
+    return sum((best >= threshold) == answerable for answerable, best in scores) / len(scores)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--squad", type=Path, default=Path("../shared/data/squad2/dev-half.json"))
+    parser.add_argument("--articles", default="6-8")
+    parser.add_argument("--platt-questions", type=int, default=600)
+    parser.add_argument("--threshold-questions", type=int, default=400)
+    parser.add_argument("--japan-dev", type=Path, default=Path("eval/sets/japan-reader-dev.yaml"))
+    parser.add_argument(
+        "--verification-dev", type=Path, default=Path("eval/sets/verification-dev.yaml")
+    )
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--out", type=Path, default=CALIBRATION_FILE)
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from assistant.config import Settings
+    from assistant.evaluation.questions import load_question_set
+    from assistant.evaluation.squad import load_squad, squad_runtime
+    from assistant.evaluation.verification import as_chunk, load_verification_set
+    from assistant.generation.extractive import ExtractiveAnswerer
+    from assistant.runtime import Runtime
+
+    started = time.perf_counter()
+    reader = ModelReader(calibration=Calibration())
+    questions, texts, labels = _sentence_pairs(
+        args.squad, args.articles, args.platt_questions, args.seed
+    )
+    logits = reader.model.logits("answer", questions, texts)
+    scale, shift = fit_platt(np.asarray(logits), np.asarray(labels))
+    print(f"platt: {len(labels)} sentence pairs ({sum(labels)} answering): scale {scale:.3f} shift {shift:.3f}")
+    calibration = replace(Calibration(), answer_scale=scale, answer_shift=shift)
+    reader = ModelReader(reader.model, calibration)
+
+    settings = Settings()
+    base = Runtime(settings, reader_override=reader)
+    answerer = ExtractiveAnswerer(base.embedder, reader)
+    dataset = load_squad(
+        args.squad, articles=args.articles, sample=args.threshold_questions, seed=args.seed
+    )
+    with squad_runtime(settings, base, dataset) as runtime:
+        squad_scores = _decision_scores(runtime, dataset.items, answerer)
+    japan_items = load_question_set(args.japan_dev)
+    japan_scores = _decision_scores(base, japan_items, answerer)
+    grid = [round(t, 2) for t in np.arange(0.05, 0.96, 0.01)]
+    best_t = max(
+        grid,
+        key=lambda t: (_accuracy(squad_scores, t) + _accuracy(japan_scores, t)) / 2,
+    )
+    print(
+        f"min_answer_prob {best_t}: SQuAD articles {args.articles} AvNA "
+        f"{_accuracy(squad_scores, best_t):.3f} ({len(squad_scores)} questions), "
+        f"japan-reader-dev accuracy {_accuracy(japan_scores, best_t):.3f} ({len(japan_scores)})"
+    )
+
+    from assistant.citations import check_sentence
+
+    pairs = load_verification_set(args.verification_dev)
+
+    def rates(min_entailed: float, min_contradicted: float) -> tuple[float, float, float, float]:
+        accepted = wrong_supported = wrong_contradicted = faithful_contradicted = 0
+        for pair in pairs:
+            status = check_sentence(
+                pair.claim, (1,), {1: as_chunk(pair)}, base.embedder, reader=reader,
+                min_entailed=min_entailed, min_contradicted=min_contradicted,
+            ).status
+            if pair.label == "faithful":
+                accepted += status == "supported"
+                faithful_contradicted += status == "contradicted"
+            else:
+                wrong_supported += status == "supported"
+                wrong_contradicted += status == "contradicted"
+        n_f = sum(p.label == "faithful" for p in pairs)
+        n_w = len(pairs) - n_f
+        return (
+            accepted / n_f,
+            wrong_supported / n_w,
+            wrong_contradicted / n_w,
+            faithful_contradicted / n_f,
+        )
+
+    entail_grid = [round(t, 2) for t in np.arange(0.1, 0.91, 0.05)]
+    table = {t: rates(t, 0.5) for t in entail_grid}
+    eligible = [t for t in entail_grid if table[t][0] >= 0.85] or entail_grid
+    min_entailed = max(eligible, key=lambda t: (table[t][0] + 1 - table[t][1], t))
+    contradiction_grid = [round(t, 2) for t in np.arange(0.3, 0.91, 0.1)]
+    min_contradicted = max(
+        contradiction_grid,
+        key=lambda c: (rates(min_entailed, c)[2] - rates(min_entailed, c)[3], c),
+    )
+    accepted, supported, contradicted, _ = rates(min_entailed, min_contradicted)
+    print(
+        f"min_entailed {min_entailed}, min_contradicted {min_contradicted}: verification-dev "
+        f"faithful accepted {accepted:.3f}, wrong shown supported {supported:.3f}, "
+        f"wrong contradicted {contradicted:.3f} ({len(pairs)} pairs)"
+    )
+
+    minutes = (time.perf_counter() - started) / 60
+    final = replace(
+        calibration,
+        min_answer_prob=best_t,
+        min_entailed=min_entailed,
+        min_contradicted=min_contradicted,
+        tuned_on=(
+            f"Platt and min_answer_prob: SQuAD 2.0 dev-half articles {args.articles} "
+            f"(seed {args.seed}); min_answer_prob also {args.japan_dev.name}; entailment "
+            f"thresholds: {args.verification_dev.name}; {minutes:.1f} min"
+        ),
+    )
+    args.out.write_text(json.dumps(asdict(final), indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} in {minutes:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,288 @@
+"""The reader seam and what the answerer and verifier do with it, with the deterministic fakes.
+
+The real cross-encoder is checked on a small fixed slice in ``test_reader_model.py``
+(integration); these tests pin the behaviour around it: decline, partial coverage, broad
+gathering, and entailment-based verification statuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.citations import verify_answer
+from assistant.evaluation.metrics import points_covered
+from assistant.evaluation.questions import load_question_set
+from assistant.evaluation.verification import load_verification_set, run_verification
+from assistant.generation.extractive import (
+    ExtractiveAnswerer,
+    is_broad,
+    missing_note,
+    split_question,
+)
+from assistant.reading import Calibration, Entailment, Reader, entailment_from_probs
+from assistant.testing import FakeEmbedder, FakeReader
+from assistant.types import Chunk, ScoredChunk
+
+DEFENCE = (
+    "Japan will raise defence spending to 2% of GDP by 2027. "
+    "The budget in 2027 will be 65 per cent higher than in 2022."
+)
+ALLIANCE = (
+    "Japan and the United States agreed to upgrade their alliance command structures. "
+    "Japan also joined new groupings such as the Quad with Australia and India."
+)
+DIPLOMACY = (
+    "Japan held joint exercises with Germany and France. "
+    "Its Official Security Assistance framework gives military aid to partners."
+)
+
+
+def chunk(cid: str, text: str, paragraph: int = 1) -> Chunk:
+    return Chunk(cid, f"doc-{cid}", f"Title {cid}", f"{cid}.md", text, 0, len(text), paragraph, paragraph)
+
+
+def hits(*texts: str) -> list[ScoredChunk]:
+    return [ScoredChunk(chunk(f"c{i}", t, i), 0.03) for i, t in enumerate(texts, start=1)]
+
+
+def answerer(**kwargs: float) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(FakeEmbedder(), FakeReader(), **kwargs)  # type: ignore[arg-type]
+
+
+class ScriptedReader:
+    """A reader whose answer probabilities are given per sentence text (0 for any other)."""
+
+    name = "scripted"
+
+    def __init__(self, probs: dict[str, float], asked: str = "") -> None:
+        self.probs = probs
+        self.asked = asked  # only questions holding this read the probabilities
+        self.questions: list[str] = []
+
+    def answers(self, question: str, texts: Sequence[str]) -> list[float]:
+        self.questions.append(question)
+        if self.asked not in question:
+            return [0.0 for _ in texts]
+        return [self.probs.get(t, 0.0) for t in texts]
+
+    def entails(self, claim: str, passages: Sequence[str]) -> list[Entailment]:
+        return [entailment_from_probs(np.array([0.1, 0.8, 0.1])) for _ in passages]
+
+
+# ---------------------------------------------------------------- the seam
+
+
+@pytest.mark.parametrize("reader", [FakeReader(), ScriptedReader({})], ids=["fake", "scripted"])
+def test_readers_satisfy_the_protocol(reader: Reader) -> None:
+    assert isinstance(reader, Reader)
+    probs = reader.answers("When will spending rise?", ["Spending rises in 2027.", "Cats purr."])
+    assert len(probs) == 2 and all(0.0 <= p <= 1.0 for p in probs)
+    (verdict,) = reader.entails("Spending rises.", ["Spending rises in 2027."])
+    assert verdict.label in ("entailed", "neutral", "contradicted")
+    assert 0.0 <= verdict.score <= 1.0
+
+
+def test_entailment_label_is_the_most_probable() -> None:
+    assert entailment_from_probs(np.array([0.7, 0.2, 0.1])).label == "entailed"
+    assert entailment_from_probs(np.array([0.2, 0.7, 0.1])).label == "neutral"
+    verdict = entailment_from_probs(np.array([0.1, 0.2, 0.7]))
+    assert verdict.label == "contradicted" and verdict.score == pytest.approx(0.7)
+
+
+def test_calibration_is_platt_scaling(tmp_path: Path) -> None:
+    calibration = Calibration(answer_scale=2.0, answer_shift=-1.0)
+    assert calibration.answer_prob(0.5) == pytest.approx(0.5)
+    assert calibration.answer_prob(3.0) > 0.99
+    path = tmp_path / "calibration.json"
+    path.write_text('{"answer_scale": 3.0, "min_answer_prob": 0.4, "unknown": 1}')
+    loaded = Calibration.load(path)
+    assert (loaded.answer_scale, loaded.min_answer_prob, loaded.answer_shift) == (3.0, 0.4, 0.0)
+    assert Calibration.load(tmp_path / "absent.json") == Calibration()
+
+
+# ---------------------------------------------------------------- answer or decline
+
+
+def test_declines_when_no_sentence_answers() -> None:
+    reader = ScriptedReader({})  # nothing answers, however many words are shared
+    a = ExtractiveAnswerer(FakeEmbedder(), reader).answer(  # type: ignore[arg-type]
+        "How much will Japan spend on defence in yen?", [], hits(DEFENCE)
+    )
+    assert a.abstained and a.coverage == "none" and a.citations == []
+    assert reader.questions, "the reader was asked"
+
+
+def test_answers_with_the_sentence_the_reader_picks_not_the_closest() -> None:
+    first, second = DEFENCE.split(". ", 1)
+    reader = ScriptedReader({second: 0.9, first + ".": 0.1})
+    a = ExtractiveAnswerer(FakeEmbedder(), reader).answer(  # type: ignore[arg-type]
+        "How much higher will the 2027 budget be than in 2022?", [], hits(DEFENCE)
+    )
+    assert not a.abstained and a.coverage == "full"
+    assert [s.text for s in a.sentences] == [second]
+    assert a.text == f"{second} [1]"
+
+
+def test_part_no_sentence_answers_is_named_then_what_the_sources_say() -> None:
+    second = DEFENCE.split(". ", 1)[1]
+    reader = ScriptedReader({second: 0.9}, asked="higher")
+    question = "How much higher will the budget be in 2027, and what is it in yen?"
+    a = ExtractiveAnswerer(FakeEmbedder(), reader).answer(question, [], hits(DEFENCE))  # type: ignore[arg-type]
+    assert a.coverage == "partial" and not a.abstained
+    assert a.missing == ["what is it in yen?"]
+    assert a.text == f"{missing_note('what is it in yen?')} What they do say: {second} [1]"
+    assert a.to_json()["coverage"] == "partial"
+
+
+def test_split_question_and_broad_detection() -> None:
+    assert split_question("When did it start, and how much did it cost?") == [
+        "When did it start?",
+        "how much did it cost?",
+    ]
+    assert split_question("What did Japan and Germany do?") == ["What did Japan and Germany do?"]
+    assert is_broad("Why is Japan hedging?")
+    assert is_broad("Which countries has Japan exercised with?")
+    assert is_broad("Summarise Japan's preparations.")
+    assert is_broad("What is Japan doing to prepare?")
+    assert not is_broad("How many missiles is Japan buying?")
+    assert not is_broad("When will the budget double?")
+
+
+def test_broad_question_gathers_distinct_points_from_every_passage() -> None:
+    question = "Summarise what Japan is doing: defence, alliance, Quad, exercises, aid?"
+    duplicate = "Japan will raise defence spending to 2% of GDP by 2027 ."  # near-copy
+    a = answerer(broad_words=120, min_prob=0.25, broad_min_prob=0.2).answer(
+        question, [], hits(DEFENCE, ALLIANCE, DIPLOMACY, duplicate)
+    )
+    assert not a.abstained
+    cited_docs = {c.document_id for c in a.citations}
+    assert {"doc-c1", "doc-c2", "doc-c3"} <= cited_docs
+    texts = [s.text for s in a.sentences]
+    assert duplicate.strip() not in texts  # the near-duplicate of c1's sentence is left out
+    assert sum(len(t.split()) for t in texts) <= 120
+    assert all(f"{s.text} [{s.citations[0]}]" in a.text for s in a.sentences)
+
+
+def test_broad_answer_keeps_to_the_word_budget() -> None:
+    a = answerer(broad_words=25, min_prob=0.25, broad_min_prob=0.2).answer(
+        "Summarise Japan's defence, alliance, Quad and exercises.", [],
+        hits(DEFENCE, ALLIANCE, DIPLOMACY),
+    )
+    assert not a.abstained
+    assert sum(len(s.text.split()) for s in a.sentences) <= 25 or len(a.sentences) == 1
+
+
+def test_factoid_question_keeps_to_max_sentences() -> None:
+    a = answerer(max_sentences=1, margin=1.0).answer(
+        "Japan defence spending GDP 2027?", [], hits(DEFENCE, ALLIANCE, DIPLOMACY)
+    )
+    assert len(a.sentences) == 1
+
+
+# ---------------------------------------------------------------- verification by meaning
+
+
+def test_verifier_statuses_follow_the_reader() -> None:
+    sources = {1: chunk("c1", DEFENCE)}
+    reader = FakeReader()
+    checked = verify_answer(
+        "Japan will raise defence spending to 2% of GDP by 2027 [1]. "
+        "Japan will not raise defence spending to 2% of GDP by 2027 [1]. "
+        "Japan will raise spending on schools and hospitals [1].",
+        sources,
+        FakeEmbedder(),
+        reader=reader,
+    )
+    assert [s.status for s in checked.sentences] == ["supported", "contradicted", "unsupported"]
+    assert checked.sentences[1].reason.startswith("contradicted by [1]")
+    assert reader.entail_calls > 0
+
+
+def test_numbers_are_compared_as_numbers_whatever_their_spelling() -> None:
+    sources = {1: chunk("c1", DEFENCE)}
+    checked = verify_answer(
+        "Japan will raise defence spending to two per cent of GDP by 2027 [1]. "
+        "Japan will raise defence spending to three per cent of GDP by 2027 [1].",
+        sources,
+        FakeEmbedder(),
+        reader=FakeReader(),
+    )
+    first, second = checked.sentences
+    assert first.status == "supported"
+    assert second.status == "contradicted" and "three per cent" in second.reason
+
+
+def test_verification_set_runs_and_counts(tmp_path: Path) -> None:
+    path = tmp_path / "v.yaml"
+    path.write_text(
+        "documents:\n  - {id: d1, text: 'The museum opened in 1990 with 40 rooms.'}\n"
+        "pairs:\n"
+        "  - {id: p1, document: d1, claim: 'It opened in 1990.', label: faithful, kind: paraphrase}\n"
+        "  - {id: p2, document: d1, claim: 'It opened in 1991.', label: wrong, kind: date}\n"
+        "  - {id: p3, document: d1, claim: 'It has 41 rooms.', label: wrong, kind: number}\n"
+    )
+    pairs = load_verification_set(path)
+    statuses = {"p1": "supported", "p2": "supported", "p3": "contradicted"}
+    result = run_verification(pairs, lambda p: (statuses[p.id], ""))
+    assert result["metrics"] == {
+        "faithful_accepted": 1.0,
+        "wrong_supported": 0.5,
+        "wrong_contradicted": 0.5,
+        "n_faithful": 1,
+        "n_wrong": 2,
+    }
+    assert result["by_kind"]["wrong/date"] == {"n": 1, "supported": 1}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("pairs: []", "expected a mapping with 'documents'"),
+        ("documents: [{id: d1, text: x}]\npairs: [{id: p, document: d2, claim: c, label: faithful}]", "unknown document 'd2'"),
+        ("documents: [{id: d1, text: x}]\npairs: [{id: p, document: d1, claim: c, label: maybe}]", "label must be faithful or wrong"),
+    ],
+)
+def test_bad_verification_set_is_one_line(tmp_path: Path, content: str, message: str) -> None:
+    from assistant.errors import AssistantError
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    with pytest.raises(AssistantError, match=message):
+        load_verification_set(path)
+
+
+# ---------------------------------------------------------------- question sets with kinds
+
+
+def test_question_set_kinds_points_and_missing(tmp_path: Path) -> None:
+    path = tmp_path / "set.yaml"
+    path.write_text(
+        "- id: b1\n  question: Why?\n  kind: broad\n  points: [[budget], [alliance, Quad]]\n"
+        "- id: p1\n  question: How much, and in yen?\n  kind: partial\n  missing: the yen figure\n"
+    )
+    broad, partial = load_question_set(path)
+    assert (broad.kind, broad.points) == ("broad", [["budget"], ["alliance", "Quad"]])
+    assert (partial.kind, partial.missing) == ("partial", "the yen figure")
+    assert points_covered("The budget rises. [1]", broad.points or []) == 0.5
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- id: x\n  question: Why?\n  kind: sweeping\n")
+    from assistant.errors import AssistantError
+
+    with pytest.raises(AssistantError, match="kind must be one of"):
+        load_question_set(bad)
+
+
+def test_shipped_sets_load() -> None:
+    root = Path(__file__).resolve().parents[1] / "eval" / "sets"
+    heldout = load_question_set(root / "japan-heldout.yaml")
+    kinds = [item.kind for item in heldout]
+    assert len(heldout) >= 40 and kinds.count("near-miss") >= 15 and kinds.count("broad") >= 10
+    assert all(item.points for item in heldout if item.kind == "broad")
+    test_pairs = load_verification_set(root / "verification-test.yaml")
+    assert len(test_pairs) >= 100
+    load_question_set(root / "japan-reader-dev.yaml")
+    load_verification_set(root / "verification-dev.yaml")
