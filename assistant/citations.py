@@ -278,6 +278,16 @@ def _windows(chunk: Chunk) -> list[tuple[Quote, ...]]:
     return windows
 
 
+_NEGATION = re.compile(
+    r"\b(not|never|no|neither|nor|none|nobody|nothing|without|cannot)\b|n't\b|n’t\b", re.IGNORECASE
+)
+
+
+def negated(text: str) -> bool:
+    """Whether a sentence is negated: an odd number of negation words ("not ... never" cancel)."""
+    return len(_NEGATION.findall(text)) % 2 == 1
+
+
 def _window_units(quotes: tuple[Quote, ...]) -> set[str]:
     from assistant.quantities import quantities
 
@@ -321,6 +331,7 @@ def check_sentence(
     quotes: list[Quote] = []
     candidates: list[tuple[int, tuple[Quote, ...]]] = []
     best_overall = -1.0
+    best_window: tuple[int, str] | None = None
     for n in valid:
         windows = _windows(sources[n])
         if not windows:
@@ -328,7 +339,9 @@ def check_sentence(
         texts = [" ".join(q.text for q in w) for w in windows]
         sims = _embed_many(embedder, texts) @ vector
         order = np.argsort(-sims, kind="stable")
-        best_overall = max(best_overall, float(sims[order[0]]))
+        if float(sims[order[0]]) > best_overall:
+            best_overall = float(sims[order[0]])
+            best_window = (n, " ".join(q.text for q in windows[int(order[0])]))
         quotes.extend(windows[int(order[0])])
         candidates += [(n, windows[int(i)]) for i in order[:windows_per_source]]
     unmatched = unmatched_quantities(sentence, " ".join(passages))
@@ -342,6 +355,16 @@ def check_sentence(
             contradicted.append(f"contradicted by {marks}: " + message.removeprefix("numbers "))
         else:
             reasons.append(message)
+    if (
+        reader is not None
+        and best_window is not None
+        and not contradicted
+        and not missing_names
+        and negated(sentence) != negated(best_window[1])
+    ):
+        contradicted.append(
+            f'contradicted by [{best_window[0]}]: one says not, the other does: "{best_window[1]}"'
+        )
     if reader is None:
         if best_overall < min_similarity:
             reasons.append(f"meaning too far from the cited passage ({best_overall:.2f})")
@@ -353,9 +376,7 @@ def check_sentence(
             worst = max(range(len(verdicts)), key=lambda i: verdicts[i].contradicted)
             if verdicts[worst].contradicted >= min_contradicted:
                 n = candidates[worst][0]
-                contradicted.append(
-                    f"contradicted by [{n}]: \"{premises[worst]}\""
-                )
+                contradicted.append(f'contradicted by [{n}]: "{premises[worst]}"')
             else:
                 reasons.append(
                     f"the cited passage does not say this (entailment {best_entailed:.2f})"

@@ -92,7 +92,9 @@ class Runtime:
     def offline_answerer(self) -> ExtractiveAnswerer:
         s = self.settings
         calibration = getattr(self.reader, "calibration", None) or Calibration()
-        min_prob = s.min_answer_prob if s.min_answer_prob is not None else calibration.min_answer_prob
+        min_prob = (
+            s.min_answer_prob if s.min_answer_prob is not None else calibration.min_answer_prob
+        )
         return ExtractiveAnswerer(
             self.embedder,
             self.reader,

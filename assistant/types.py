@@ -169,7 +169,9 @@ class Answer:
     query: str = ""  # the standalone query used for retrieval
     timings_ms: dict[str, float] = field(default_factory=dict)
     coverage: Coverage | None = None  # None: "none" when abstained, else "full"
-    missing: list[str] = field(default_factory=list)  # parts of the question the sources don't answer
+    missing: list[str] = field(
+        default_factory=list
+    )  # parts of the question the sources don't answer
 
     def __post_init__(self) -> None:
         if self.coverage is None:

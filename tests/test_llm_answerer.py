@@ -256,20 +256,26 @@ def test_openai_without_key_or_server(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.delenv("ASSISTANT_LLM_API_KEY", raising=False)
     settings = Settings(data_dir=tmp_path, llm="openai", llm_model="gpt-4o-mini")
     with pytest.raises(AssistantError, match="API key"):
-        make_llm_answerer(settings, ExtractiveAnswerer(FakeEmbedder(), FakeReader()), FakeEmbedder())
+        make_llm_answerer(
+            settings, ExtractiveAnswerer(FakeEmbedder(), FakeReader()), FakeEmbedder()
+        )
 
 
 def test_missing_package_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "langchain_ollama", None)
     settings = Settings(data_dir=tmp_path, llm="ollama", llm_model="llama3.2")
     with pytest.raises(MissingExtra, match=r"pip install 'assistant\[llm\]'"):
-        make_llm_answerer(settings, ExtractiveAnswerer(FakeEmbedder(), FakeReader()), FakeEmbedder())
+        make_llm_answerer(
+            settings, ExtractiveAnswerer(FakeEmbedder(), FakeReader()), FakeEmbedder()
+        )
     monkeypatch.setitem(sys.modules, "xllamacpp", None)
     gguf = tmp_path / "model.gguf"
     gguf.write_bytes(b"GGUF")
     settings = Settings(data_dir=tmp_path, llm="local", llm_model_path=gguf)
     with pytest.raises(MissingExtra, match=r"xllamacpp: pip install 'assistant\[local\]'"):
-        make_llm_answerer(settings, ExtractiveAnswerer(FakeEmbedder(), FakeReader()), FakeEmbedder())
+        make_llm_answerer(
+            settings, ExtractiveAnswerer(FakeEmbedder(), FakeReader()), FakeEmbedder()
+        )
 
 
 def test_openai_compatible_backend_is_named_and_wired(fake_runtime) -> None:  # type: ignore[no-untyped-def]

@@ -42,7 +42,9 @@ DIPLOMACY = (
 
 
 def chunk(cid: str, text: str, paragraph: int = 1) -> Chunk:
-    return Chunk(cid, f"doc-{cid}", f"Title {cid}", f"{cid}.md", text, 0, len(text), paragraph, paragraph)
+    return Chunk(
+        cid, f"doc-{cid}", f"Title {cid}", f"{cid}.md", text, 0, len(text), paragraph, paragraph
+    )
 
 
 def hits(*texts: str) -> list[ScoredChunk]:
@@ -169,7 +171,8 @@ def test_broad_question_gathers_distinct_points_from_every_passage() -> None:
 
 def test_broad_answer_keeps_to_the_word_budget() -> None:
     a = answerer(broad_words=25, min_prob=0.25, broad_min_prob=0.2).answer(
-        "Summarise Japan's defence, alliance, Quad and exercises.", [],
+        "Summarise Japan's defence, alliance, Quad and exercises.",
+        [],
         hits(DEFENCE, ALLIANCE, DIPLOMACY),
     )
     assert not a.abstained
@@ -242,8 +245,14 @@ def test_verification_set_runs_and_counts(tmp_path: Path) -> None:
     ("content", "message"),
     [
         ("pairs: []", "expected a mapping with 'documents'"),
-        ("documents: [{id: d1, text: x}]\npairs: [{id: p, document: d2, claim: c, label: faithful}]", "unknown document 'd2'"),
-        ("documents: [{id: d1, text: x}]\npairs: [{id: p, document: d1, claim: c, label: maybe}]", "label must be faithful or wrong"),
+        (
+            "documents: [{id: d1, text: x}]\npairs: [{id: p, document: d2, claim: c, label: faithful}]",
+            "unknown document 'd2'",
+        ),
+        (
+            "documents: [{id: d1, text: x}]\npairs: [{id: p, document: d1, claim: c, label: maybe}]",
+            "label must be faithful or wrong",
+        ),
     ],
 )
 def test_bad_verification_set_is_one_line(tmp_path: Path, content: str, message: str) -> None:

@@ -159,8 +159,9 @@ def _score(
     text = m.strip_citation_markers(answer.text)
     report_answer = not m.declined(answer)
     if item.points:
-        scores["points_covered"] = m.points_covered(text, item.points) if report_answer else 0.0
-        if report_answer and scores["points_covered"] < 1.0:
+        covered = m.points_covered(text, item.points) if report_answer else 0.0
+        scores["points_covered"] = covered
+        if report_answer and covered < 1.0:
             failures.append(
                 f"points: {len(m.missing_groups(text, item.points))} of {len(item.points)} missing"
             )

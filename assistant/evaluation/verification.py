@@ -93,8 +93,15 @@ def load_verification_set(path: str | Path) -> list[VerificationPair]:
 def as_chunk(pair: VerificationPair) -> Chunk:
     """The pair's passage as the one cited chunk."""
     return Chunk(
-        f"{pair.document}-0", pair.document, pair.title, f"{pair.document}.txt",
-        pair.passage, 0, len(pair.passage), 1, 1,
+        f"{pair.document}-0",
+        pair.document,
+        pair.title,
+        f"{pair.document}.txt",
+        pair.passage,
+        0,
+        len(pair.passage),
+        1,
+        1,
     )
 
 

@@ -214,9 +214,7 @@ class ExtractiveAnswerer:
         candidates.sort(key=lambda c: (-c.score, c.hit_rank, c.quote.start))
         return candidates
 
-    def read(
-        self, question: str, history: list[Turn], hits: list[ScoredChunk]
-    ) -> Reading:
+    def read(self, question: str, history: list[Turn], hits: list[ScoredChunk]) -> Reading:
         """Shortlist, then the reader's probability for each shortlisted sentence and part."""
         broad = is_broad(question)
         candidates = [c for c in self.score(question, history, hits) if c.score >= self.min_score]
@@ -226,7 +224,11 @@ class ExtractiveAnswerer:
         if len(parts) < 2:
             parts = [full_question]
         texts = [c.text for c in shortlist]
-        probs = np.array([self.reader.answers(p, texts) for p in parts]) if texts else np.zeros((len(parts), 0))
+        probs = (
+            np.array([self.reader.answers(p, texts) for p in parts])
+            if texts
+            else np.zeros((len(parts), 0))
+        )
         return Reading(shortlist, parts, probs, broad)
 
     def answer(self, question: str, history: list[Turn], hits: list[ScoredChunk]) -> Answer:
@@ -374,7 +376,9 @@ def missing_note(part: str) -> str:
 
 
 def _document_order(chosen: list[_Candidate]) -> list[_Candidate]:
-    return sorted(chosen, key=lambda c: (c.quote.chunk.document_id, c.quote.chunk.start + c.quote.start))
+    return sorted(
+        chosen, key=lambda c: (c.quote.chunk.document_id, c.quote.chunk.start + c.quote.start)
+    )
 
 
 def _overlap(terms: frozenset[str], text: str) -> float:

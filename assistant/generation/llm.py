@@ -39,8 +39,8 @@ from assistant.conversation import standalone_query
 from assistant.errors import AssistantError, MissingExtra
 from assistant.generation.base import Answerer, abstain
 from assistant.index.embedder import Embedder
-from assistant.reading import Reader
 from assistant.loopback import free_port
+from assistant.reading import Reader
 from assistant.types import Answer, Chunk, ScoredChunk, Turn
 
 if TYPE_CHECKING:

@@ -35,9 +35,11 @@ class Entailment:
     @property
     def score(self) -> float:
         """The probability of the label given."""
-        return {"entailed": self.entailed, "neutral": self.neutral, "contradicted": self.contradicted}[
-            self.label
-        ]
+        return {
+            "entailed": self.entailed,
+            "neutral": self.neutral,
+            "contradicted": self.contradicted,
+        }[self.label]
 
 
 @runtime_checkable

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from assistant.config import Settings
+    from assistant.config import load_settings
     from assistant.evaluation.questions import load_question_set
     from assistant.evaluation.squad import load_squad, squad_runtime
     from assistant.evaluation.verification import as_chunk, load_verification_set
@@ -123,11 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     logits = reader.model.logits("answer", questions, texts)
     scale, shift = fit_platt(np.asarray(logits), np.asarray(labels))
-    print(f"platt: {len(labels)} sentence pairs ({sum(labels)} answering): scale {scale:.3f} shift {shift:.3f}")
+    print(
+        f"platt: {len(labels)} sentence pairs ({sum(labels)} answering): scale {scale:.3f} shift {shift:.3f}"
+    )
     calibration = replace(Calibration(), answer_scale=scale, answer_shift=shift)
     reader = ModelReader(reader.model, calibration)
 
-    settings = Settings()
+    settings = load_settings()
     base = Runtime(settings, reader_override=reader)
     answerer = ExtractiveAnswerer(base.embedder, reader)
     dataset = load_squad(
@@ -156,8 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         accepted = wrong_supported = wrong_contradicted = faithful_contradicted = 0
         for pair in pairs:
             status = check_sentence(
-                pair.claim, (1,), {1: as_chunk(pair)}, base.embedder, reader=reader,
-                min_entailed=min_entailed, min_contradicted=min_contradicted,
+                pair.claim,
+                (1,),
+                {1: as_chunk(pair)},
+                base.embedder,
+                reader=reader,
+                min_entailed=min_entailed,
+                min_contradicted=min_contradicted,
             ).status
             if pair.label == "faithful":
                 accepted += status == "supported"

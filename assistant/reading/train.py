@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -81,7 +80,9 @@ def _evaluate(net, tokenizer, shared: Path, limit: int) -> dict[str, float]:  # 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data")
+    parser.add_argument(
+        "--shared", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--squad11-questions", type=int, default=14000)
@@ -93,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=4e-5)
     parser.add_argument("--max-minutes", type=float, default=60.0)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--dry-run", action="store_true", help="build the pairs, print counts, stop")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="build the pairs, print counts, stop"
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -106,9 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     lo, hi = (int(x) for x in args.squad2_articles.split("-"))
     pairs = answer_pairs(
-        args.shared, rng, squad11_questions=args.squad11_questions, squad2_articles=range(lo, hi + 1)
+        args.shared,
+        rng,
+        squad11_questions=args.squad11_questions,
+        squad2_articles=range(lo, hi + 1),
     )
-    pairs += nli_pairs(args.shared, rng, synthetic=args.synthetic_nli, mnli=args.mnli, snli=args.snli)
+    pairs += nli_pairs(
+        args.shared, rng, synthetic=args.synthetic_nli, mnli=args.mnli, snli=args.snli
+    )
     counts = Counter(f"{p.origin}:{p.label}" for p in pairs)
     print(f"{len(pairs)} pairs built in {time.time() - started:.0f}s", flush=True)
     for key, n in sorted(counts.items()):
@@ -125,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     total = len(batches)
     warmup = max(1, total // 20)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / (total - warmup)))
+        optimizer,
+        lambda step: min((step + 1) / warmup, max(0.0, (total - step) / (total - warmup))),
     )
     bce = torch.nn.BCEWithLogitsLoss()
     ce = torch.nn.CrossEntropyLoss()
@@ -163,7 +172,10 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         if time.time() > deadline:
-            print(f"stopping at the {args.max_minutes} minute limit after {step + 1} steps", flush=True)
+            print(
+                f"stopping at the {args.max_minutes} minute limit after {step + 1} steps",
+                flush=True,
+            )
             break
     net.eval()
     figures = _evaluate(net, tokenizer, args.shared, limit=2000)

@@ -33,27 +33,83 @@ from pathlib import Path
 
 # General English opposites (both directions are used).
 _ANTONYMS = [
-    ("increase", "decrease"), ("increased", "decreased"), ("increases", "decreases"),
-    ("raise", "lower"), ("raised", "lowered"), ("raises", "lowers"),
-    ("rise", "fall"), ("rose", "fell"), ("rising", "falling"),
-    ("more", "less"), ("most", "least"), ("largest", "smallest"), ("larger", "smaller"),
-    ("biggest", "smallest"), ("highest", "lowest"), ("higher", "lower"), ("first", "last"),
-    ("before", "after"), ("earliest", "latest"), ("earlier", "later"), ("early", "late"),
-    ("strengthen", "weaken"), ("strengthened", "weakened"), ("strengthening", "weakening"),
-    ("expand", "reduce"), ("expanded", "reduced"), ("expanding", "reducing"),
-    ("gain", "lose"), ("gained", "lost"), ("win", "lose"), ("won", "lost"),
-    ("accept", "reject"), ("accepted", "rejected"), ("allow", "forbid"), ("allowed", "banned"),
-    ("support", "oppose"), ("supported", "opposed"), ("supports", "opposes"),
-    ("north", "south"), ("east", "west"), ("northern", "southern"), ("eastern", "western"),
-    ("above", "below"), ("inside", "outside"), ("major", "minor"), ("maximum", "minimum"),
-    ("positive", "negative"), ("success", "failure"), ("successful", "unsuccessful"),
-    ("legal", "illegal"), ("public", "private"), ("old", "new"), ("older", "newer"),
-    ("oldest", "newest"), ("long", "short"), ("longest", "shortest"), ("start", "end"),
-    ("started", "ended"), ("began", "ended"), ("open", "closed"), ("opened", "closed"),
-    ("join", "leave"), ("joined", "left"), ("member", "partner"), ("members", "partners"),
-    ("import", "export"), ("imports", "exports"), ("buy", "sell"), ("bought", "sold"),
-    ("cheaper", "dearer"), ("fewer", "more"), ("many", "few"), ("always", "never"),
-    ("all", "none"), ("entered", "left"), ("victory", "defeat"), ("agreed", "refused"),
+    ("increase", "decrease"),
+    ("increased", "decreased"),
+    ("increases", "decreases"),
+    ("raise", "lower"),
+    ("raised", "lowered"),
+    ("raises", "lowers"),
+    ("rise", "fall"),
+    ("rose", "fell"),
+    ("rising", "falling"),
+    ("more", "less"),
+    ("most", "least"),
+    ("largest", "smallest"),
+    ("larger", "smaller"),
+    ("biggest", "smallest"),
+    ("highest", "lowest"),
+    ("higher", "lower"),
+    ("first", "last"),
+    ("before", "after"),
+    ("earliest", "latest"),
+    ("earlier", "later"),
+    ("early", "late"),
+    ("strengthen", "weaken"),
+    ("strengthened", "weakened"),
+    ("strengthening", "weakening"),
+    ("expand", "reduce"),
+    ("expanded", "reduced"),
+    ("expanding", "reducing"),
+    ("gain", "lose"),
+    ("gained", "lost"),
+    ("win", "lose"),
+    ("won", "lost"),
+    ("accept", "reject"),
+    ("accepted", "rejected"),
+    ("allow", "forbid"),
+    ("allowed", "banned"),
+    ("support", "oppose"),
+    ("supported", "opposed"),
+    ("supports", "opposes"),
+    ("north", "south"),
+    ("east", "west"),
+    ("northern", "southern"),
+    ("eastern", "western"),
+    ("above", "below"),
+    ("inside", "outside"),
+    ("major", "minor"),
+    ("maximum", "minimum"),
+    ("positive", "negative"),
+    ("success", "failure"),
+    ("successful", "unsuccessful"),
+    ("legal", "illegal"),
+    ("public", "private"),
+    ("old", "new"),
+    ("older", "newer"),
+    ("oldest", "newest"),
+    ("long", "short"),
+    ("longest", "shortest"),
+    ("start", "end"),
+    ("started", "ended"),
+    ("began", "ended"),
+    ("open", "closed"),
+    ("opened", "closed"),
+    ("join", "leave"),
+    ("joined", "left"),
+    ("member", "partner"),
+    ("members", "partners"),
+    ("import", "export"),
+    ("imports", "exports"),
+    ("buy", "sell"),
+    ("bought", "sold"),
+    ("cheaper", "dearer"),
+    ("fewer", "more"),
+    ("many", "few"),
+    ("always", "never"),
+    ("all", "none"),
+    ("entered", "left"),
+    ("victory", "defeat"),
+    ("agreed", "refused"),
 ]
 ANTONYM: dict[str, str] = {}
 for _a, _b in _ANTONYMS:
@@ -65,23 +121,68 @@ _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\b")
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 _AUX_NEG = [
-    (r"\bis\b", "is not"), (r"\bwas\b", "was not"), (r"\bare\b", "are not"),
-    (r"\bwere\b", "were not"), (r"\bhas\b", "has not"), (r"\bhave\b", "have not"),
-    (r"\bhad\b", "had not"), (r"\bwill\b", "will not"), (r"\bcan\b", "cannot"),
-    (r"\bcould\b", "could not"), (r"\bwould\b", "would not"), (r"\bdid\b", "did not"),
-    (r"\bdoes\b", "does not"), (r"\bdo\b", "do not"), (r"\bshould\b", "should not"),
+    (r"\bis\b", "is not"),
+    (r"\bwas\b", "was not"),
+    (r"\bare\b", "are not"),
+    (r"\bwere\b", "were not"),
+    (r"\bhas\b", "has not"),
+    (r"\bhave\b", "have not"),
+    (r"\bhad\b", "had not"),
+    (r"\bwill\b", "will not"),
+    (r"\bcan\b", "cannot"),
+    (r"\bcould\b", "could not"),
+    (r"\bwould\b", "would not"),
+    (r"\bdid\b", "did not"),
+    (r"\bdoes\b", "does not"),
+    (r"\bdo\b", "do not"),
+    (r"\bshould\b", "should not"),
 ]
 _UNNEG = [
-    (r"\s+not\b", ""), (r"\bcannot\b", "can"), (r"n't\b", ""), (r"\bnever\b", "always"),
+    (r"\s+not\b", ""),
+    (r"\bcannot\b", "can"),
+    (r"n't\b", ""),
+    (r"\bnever\b", "always"),
     (r"\bno longer\b", "still"),
 ]
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _QUESTION_START = re.compile(r"^(what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 _FIRST_WORDS = {
-    "what", "which", "who", "when", "where", "why", "how", "the", "in", "on", "a", "an", "by",
-    "during", "after", "before", "according", "since", "for", "at", "from", "of", "to", "as",
-    "this", "that", "these", "those", "it", "its", "there", "many", "some", "most", "while",
+    "what",
+    "which",
+    "who",
+    "when",
+    "where",
+    "why",
+    "how",
+    "the",
+    "in",
+    "on",
+    "a",
+    "an",
+    "by",
+    "during",
+    "after",
+    "before",
+    "according",
+    "since",
+    "for",
+    "at",
+    "from",
+    "of",
+    "to",
+    "as",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "its",
+    "there",
+    "many",
+    "some",
+    "most",
+    "while",
 }
 
 
@@ -300,7 +401,15 @@ def answer_pairs(
                             pairs.append(Pair("answer", question, sent, 0, "squad2-impossible"))
                     if sentences:
                         s, e = rng.choice(sentences)
-                        pairs.append(Pair("answer", question, context[s:e].strip(), 0, "squad2-impossible-other"))
+                        pairs.append(
+                            Pair(
+                                "answer",
+                                question,
+                                context[s:e].strip(),
+                                0,
+                                "squad2-impossible-other",
+                            )
+                        )
                 else:
                     answer = qa["answers"][0]
                     span = sentence_at(context, answer["answer_start"])
@@ -316,15 +425,25 @@ def _detok(text: str) -> str:
     return text.replace(" n't", "n't").replace(" 's", "'s").replace("`` ", '"').replace(" ''", '"')
 
 
-def nli_pairs(shared: Path, rng: random.Random, *, synthetic: int, mnli: int, snli: int) -> list[Pair]:
+def nli_pairs(
+    shared: Path, rng: random.Random, *, synthetic: int, mnli: int, snli: int
+) -> list[Pair]:
     """(passage, claim) pairs with entailment (0), neutral (1), contradiction (2) labels."""
     label_of = {"entailment": 0, "neutral": 1, "contradiction": 2}
     pairs: list[Pair] = []
     with open(shared / "nli" / "mnli_train_20k_tokenized.tsv", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r["label"] in label_of]
+        rows = [
+            r
+            for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+            if r["label"] in label_of
+        ]
     rng.shuffle(rows)
     for r in rows[:mnli]:
-        pairs.append(Pair("nli", _detok(r["sentence1"]), _detok(r["sentence2"]), label_of[r["label"]], "mnli"))
+        pairs.append(
+            Pair(
+                "nli", _detok(r["sentence1"]), _detok(r["sentence2"]), label_of[r["label"]], "mnli"
+            )
+        )
     with open(shared / "nli" / "snli_dev.csv", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r["label"] in label_of]
     rng.shuffle(rows)
