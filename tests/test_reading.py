@@ -157,7 +157,7 @@ def test_split_question_and_broad_detection() -> None:
 def test_broad_question_gathers_distinct_points_from_every_passage() -> None:
     question = "Summarise what Japan is doing: defence, alliance, Quad, exercises, aid?"
     duplicate = "Japan will raise defence spending to 2% of GDP by 2027 ."  # near-copy
-    a = answerer(broad_words=120, min_prob=0.25, broad_min_prob=0.2).answer(
+    a = answerer(broad_words=120, broad_min_score=0.1).answer(
         question, [], hits(DEFENCE, ALLIANCE, DIPLOMACY, duplicate)
     )
     assert not a.abstained
@@ -170,7 +170,7 @@ def test_broad_question_gathers_distinct_points_from_every_passage() -> None:
 
 
 def test_broad_answer_keeps_to_the_word_budget() -> None:
-    a = answerer(broad_words=25, min_prob=0.25, broad_min_prob=0.2).answer(
+    a = answerer(broad_words=25, broad_min_score=0.1).answer(
         "Summarise Japan's defence, alliance, Quad and exercises.",
         [],
         hits(DEFENCE, ALLIANCE, DIPLOMACY),
@@ -295,3 +295,56 @@ def test_shipped_sets_load() -> None:
     assert len(test_pairs) >= 100
     load_question_set(root / "japan-reader-dev.yaml")
     load_verification_set(root / "verification-dev.yaml")
+
+
+# ---------------------------------------------------------------- how it is shown
+
+
+def test_page_shows_partial_answers_and_contradicted_sentences() -> None:
+    from assistant.types import Answer, AnswerSentence
+    from assistant.ui.render import answer_html
+
+    partial = Answer(
+        text='The sources don\'t answer "what is it in yen?". What they do say: X. [1]',
+        abstained=False,
+        citations=[],
+        sentences=[AnswerSentence("X.", (1,), "supported")],
+        coverage="partial",
+        missing=["what is it in yen?"],
+    )
+    html = answer_html(partial)
+    assert "Partly answered" in html and "what is it in yen?" in html
+    assert "Partly answered" not in answer_html(
+        Answer(text="X. [1]", abstained=False, citations=[], sentences=partial.sentences)
+    )
+    wrong = Answer(
+        text="Y. [1]",
+        abstained=False,
+        citations=[],
+        sentences=[AnswerSentence("Y.", (1,), "contradicted", reason='contradicted by [1]: "Z."')],
+    )
+    html = answer_html(wrong)
+    assert "contradicted by the cited source" in html
+    assert 'title="contradicted by [1]: &quot;Z.&quot;"' in html
+
+
+def test_cli_marks_contradicted_sentences() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from assistant.cli.ask import render_checked
+    from assistant.types import Answer, AnswerSentence
+
+    out = StringIO()
+    answer = Answer(
+        text="A. [1] B. [1]",
+        abstained=False,
+        citations=[],
+        sentences=[
+            AnswerSentence("A.", (1,), "supported"),
+            AnswerSentence("B.", (1,), "contradicted"),
+        ],
+    )
+    assert render_checked(answer, Console(file=out, width=100))
+    assert out.getvalue().splitlines() == ["A. [1]", "B. [1]  ✗ contradicted by its source"]

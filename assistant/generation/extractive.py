@@ -133,7 +133,8 @@ class ExtractiveAnswerer:
         margin: float = 0.2,
         shortlist: int = 12,
         broad_shortlist: int = 24,
-        broad_min_prob: float = 0.3,
+        broad_min_score: float = 0.25,
+        broad_reader_weight: float = 4.0,
         broad_words: int = 120,
         duplicate_similarity: float = 0.8,
         dense_weight: float = 0.6,
@@ -146,7 +147,8 @@ class ExtractiveAnswerer:
         self.margin = margin
         self.shortlist = shortlist
         self.broad_shortlist = broad_shortlist
-        self.broad_min_prob = broad_min_prob
+        self.broad_min_score = broad_min_score
+        self.broad_reader_weight = broad_reader_weight
         self.broad_words = broad_words
         self.duplicate_similarity = duplicate_similarity
         self.dense_weight = dense_weight
@@ -295,15 +297,27 @@ class ExtractiveAnswerer:
         return chosen, (missing if len(reading.parts) > 1 else [])
 
     def _gather(self, reading: Reading) -> list[_Candidate]:
-        """Broad: distinct answering sentences from every passage, best first, within the word budget."""
-        probs = reading.probs.max(axis=0)
-        if not probs.size or float(probs.max()) < self.min_prob:
+        """Broad: distinct relevant sentences from every passage, within the word budget.
+
+        The reader judges whether a sentence answers a question with one answer; a broad
+        question's answer is spread over several, each of which reads as a poor answer alone. So
+        sentences are taken in shortlist order (the retrieval-side blend, with the reader's
+        probability added), while that blend reaches ``broad_min_score``.
+        """
+        if not reading.shortlist:
             return []
-        order = sorted(range(len(probs)), key=lambda i: (-probs[i], i))
+        probs = reading.probs.max(axis=0)
+        keys = [
+            c.score + self.broad_reader_weight * float(p)
+            for c, p in zip(reading.shortlist, probs, strict=True)
+        ]
+        order = sorted(range(len(keys)), key=lambda i: (-keys[i], i))
+        if keys[order[0]] < self.broad_min_score:
+            return []
         chosen: list[_Candidate] = []
         words = 0
         for i in order:
-            if probs[i] < self.broad_min_prob:
+            if keys[i] < self.broad_min_score:
                 break
             cand = reading.shortlist[i]
             if any(_overlaps(cand.quote, c.quote) for c in chosen):
@@ -339,7 +353,11 @@ _BROAD = re.compile(
     r"^(and\s+)?(why|how(?!\s+(many|much|long|old|far|often|big|large|high|tall|soon)\b))\b"
     r"|\b(which|what)\s+(\w+\s+)?(countries|nations|measures|steps|ways|actions|means|policies|"
     r"factors|reasons|partners|groups|initiatives|efforts|things|kinds|types|areas|options)\b"
-    r"|\b(list|overview|summar\w*|outline|describe|explain|main points|in what ways)\b"
+    r"|\b(list|overview|summar\w*|outline|describe|explain|main points|in what ways|lay out"
+    r"|chronology|timeline|what evidence|what (role|part)s?)\b"
+    r"|\bwhat does the \w+ say\b"
+    r"|^(and\s+)?(which|what)\s+(\w+\s+)?(?!(is|was|has|does|its|this|thus|us|plus|news)\b)\w{3,}s\b"
+    r"(?!\s+(is|was)\b)"
     r"|^what\s+(is|are|has|have)\s+.+\s+(doing|done)\b",
     re.IGNORECASE,
 )

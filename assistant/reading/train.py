@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         "--shared", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data"
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
+    parser.add_argument(
+        "--init", type=Path, help="start from these reader weights instead of the base encoder"
+    )
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--squad11-questions", type=int, default=14000)
     parser.add_argument("--squad2-articles", default="1-5")
@@ -127,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     base = base_model_path()
     tokenizer = AutoTokenizer.from_pretrained(base)
     net = build_network(base)
+    if args.init is not None:  # continue from an earlier reader (a second, shorter stage)
+        from safetensors.torch import load_file
+
+        net.load_state_dict({k: v.float() for k, v in load_file(str(args.init)).items()})
     net.train()
     batches = _batches(pairs, args.batch_size, rng)
     optimizer = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)

@@ -361,6 +361,9 @@ def answer_pairs(
         for paragraph in article["paragraphs"]:
             for qa in paragraph["qas"]:
                 entries.append((names, paragraph["context"], qa))
+    by_context: dict[str, list[dict]] = {}
+    for _names, context, qa in entries:
+        by_context.setdefault(context, []).append(qa)
     rng.shuffle(entries)
     for names, context, qa in entries[:squad11_questions]:
         answer = qa["answers"][0]
@@ -377,9 +380,23 @@ def answer_pairs(
             for s, e in split_sentences(context)
             if (s, e) != span and answer["text"] not in context[s:e]
         ]
-        if others:
+        if others and rng.random() < 0.6:
             pairs.append(Pair("answer", question, rng.choice(others), 0, "squad11-other"))
-        if rng.random() < 0.75:
+        # Near misses: another question on the same paragraph, read against this question's
+        # sentence, which shares its topic but not the detail asked for.
+        siblings = [
+            q
+            for q in by_context.get(context, [])
+            if q is not qa and all(a["text"] not in gold for a in q["answers"])
+        ]
+        if siblings:
+            sibling = rng.choice(siblings)["question"].strip()
+            pairs.append(Pair("answer", sibling, gold, 0, "squad11-sibling"))
+        if others and rng.random() < 0.5:
+            asked = _words(question)
+            hard = max(others, key=lambda t: len(asked & _words(t)))
+            pairs.append(Pair("answer", question, hard, 0, "squad11-closest-other"))
+        if rng.random() < 0.6:
             variant = _unanswerable_variant(question, names, rng)
             if variant:
                 pairs.append(Pair("answer", variant, gold, 0, "squad11-madeup"))
@@ -417,6 +434,33 @@ def answer_pairs(
                         sent = context[span[0] : span[1]].strip()
                         pairs.append(Pair("answer", question, sent, 1, "squad2-gold"))
     return pairs
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 3}
+
+
+_CLAUSE_STARTS = frozenset(
+    "which who whom whose where that when while although though and but or as because since "
+    "including such".split()
+)
+
+
+def shorten(text: str, rng: random.Random) -> str | None:
+    """A part of a sentence it entails: a leading phrase or a trailing clause dropped."""
+    pieces = [p for p in re.split(r",\s+", text.rstrip(".")) if p]
+    if len(pieces) < 2:
+        return None
+    if rng.random() < 0.5:
+        kept = ", ".join(pieces[1:])
+    else:
+        kept = ", ".join(pieces[:-1])
+    words = kept.split()
+    if len(words) < 6 or not re.match(r"[A-Za-z]", kept):
+        return None
+    if words[0].lower() in _CLAUSE_STARTS:
+        return None
+    return kept[0].upper() + kept[1:] + "."
 
 
 def _detok(text: str) -> str:
@@ -498,9 +542,27 @@ def nli_pairs(
                 if opposite:
                     pairs.append(Pair("nli", premise, opposite, 2, "made-antonym"))
             else:
-                other = rng.choice(paragraphs)
-                if other != context:
-                    os_, oe = rng.choice(split_sentences(other))
-                    pairs.append(Pair("nli", premise, other[os_:oe].strip(), 1, "made-neutral"))
+                # neutral: a sentence of the same paragraph outside the window (same topic,
+                # not stated), else one of another paragraph
+                outside = [sp for sp in spans if sp[1] <= window[0][0] or sp[0] >= window[-1][1]]
+                if outside and rng.random() < 0.7:
+                    os_, oe = rng.choice(outside)
+                    pairs.append(
+                        Pair("nli", premise, context[os_:oe].strip(), 1, "made-neutral-near")
+                    )
+                else:
+                    other = rng.choice(paragraphs)
+                    if other != context:
+                        os_, oe = rng.choice(split_sentences(other))
+                        pairs.append(Pair("nli", premise, other[os_:oe].strip(), 1, "made-neutral"))
+            # More entailed parts and same-topic neutrals, so that high word overlap alone
+            # does not mean "contradiction".
+            short = shorten(claim, rng) if rng.random() < 0.35 else None
+            if short:
+                pairs.append(Pair("nli", premise, short, 0, "made-entail-part"))
+            outside = [sp for sp in spans if sp[1] <= window[0][0] or sp[0] >= window[-1][1]]
+            if outside and rng.random() < 0.3:
+                os_, oe = rng.choice(outside)
+                pairs.append(Pair("nli", premise, context[os_:oe].strip(), 1, "made-neutral-near"))
             made += 1
     return pairs
