@@ -451,10 +451,7 @@ def shorten(text: str, rng: random.Random) -> str | None:
     pieces = [p for p in re.split(r",\s+", text.rstrip(".")) if p]
     if len(pieces) < 2:
         return None
-    if rng.random() < 0.5:
-        kept = ", ".join(pieces[1:])
-    else:
-        kept = ", ".join(pieces[:-1])
+    kept = ", ".join(pieces[1:]) if rng.random() < 0.5 else ", ".join(pieces[:-1])
     words = kept.split()
     if len(words) < 6 or not re.match(r"[A-Za-z]", kept):
         return None
