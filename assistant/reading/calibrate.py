@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=CALIBRATION_FILE)
+    parser.add_argument("--weights", type=Path, help="reader weights (default: the shipped file)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -117,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.runtime import Runtime
 
     started = time.perf_counter()
-    reader = ModelReader(calibration=Calibration())
+    from assistant.reading.model import DEFAULT_WEIGHTS, CrossEncoderReader
+
+    reader = ModelReader(CrossEncoderReader(args.weights or DEFAULT_WEIGHTS), Calibration())
     questions, texts, labels = _sentence_pairs(
         args.squad, args.articles, args.platt_questions, args.seed
     )

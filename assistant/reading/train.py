@@ -85,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
     parser.add_argument(
+        "--classic-data",
+        action="store_true",
+        help="the first stage's pairs (no sibling-question, closest-sentence, clause or "
+        "same-paragraph neutral pairs)",
+    )
+    parser.add_argument(
         "--init", type=Path, help="start from these reader weights instead of the base encoder"
     )
     parser.add_argument("--seed", type=int, default=13)
@@ -116,9 +122,15 @@ def main(argv: list[str] | None = None) -> int:
         rng,
         squad11_questions=args.squad11_questions,
         squad2_articles=range(lo, hi + 1),
+        classic=args.classic_data,
     )
     pairs += nli_pairs(
-        args.shared, rng, synthetic=args.synthetic_nli, mnli=args.mnli, snli=args.snli
+        args.shared,
+        rng,
+        synthetic=args.synthetic_nli,
+        mnli=args.mnli,
+        snli=args.snli,
+        classic=args.classic_data,
     )
     counts = Counter(f"{p.origin}:{p.label}" for p in pairs)
     print(f"{len(pairs)} pairs built in {time.time() - started:.0f}s", flush=True)

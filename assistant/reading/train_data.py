@@ -351,6 +351,7 @@ def answer_pairs(
     *,
     squad11_questions: int,
     squad2_articles: range,
+    classic: bool = False,
 ) -> list[Pair]:
     """(question, sentence) pairs labelled 1 when the sentence answers the question."""
     pairs: list[Pair] = []
@@ -380,6 +381,14 @@ def answer_pairs(
             for s, e in split_sentences(context)
             if (s, e) != span and answer["text"] not in context[s:e]
         ]
+        if classic:  # the first stage's data, exactly as it was drawn
+            if others:
+                pairs.append(Pair("answer", question, rng.choice(others), 0, "squad11-other"))
+            if rng.random() < 0.75:
+                variant = _unanswerable_variant(question, names, rng)
+                if variant:
+                    pairs.append(Pair("answer", variant, gold, 0, "squad11-madeup"))
+            continue
         if others and rng.random() < 0.6:
             pairs.append(Pair("answer", question, rng.choice(others), 0, "squad11-other"))
         # Near misses: another question on the same paragraph, read against this question's
@@ -467,7 +476,13 @@ def _detok(text: str) -> str:
 
 
 def nli_pairs(
-    shared: Path, rng: random.Random, *, synthetic: int, mnli: int, snli: int
+    shared: Path,
+    rng: random.Random,
+    *,
+    synthetic: int,
+    mnli: int,
+    snli: int,
+    classic: bool = False,
 ) -> list[Pair]:
     """(passage, claim) pairs with entailment (0), neutral (1), contradiction (2) labels."""
     label_of = {"entailment": 0, "neutral": 1, "contradiction": 2}
@@ -538,6 +553,11 @@ def nli_pairs(
                 opposite = swap_antonym(claim, rng)
                 if opposite:
                     pairs.append(Pair("nli", premise, opposite, 2, "made-antonym"))
+            elif classic:
+                other = rng.choice(paragraphs)
+                if other != context:
+                    os_, oe = rng.choice(split_sentences(other))
+                    pairs.append(Pair("nli", premise, other[os_:oe].strip(), 1, "made-neutral"))
             else:
                 # neutral: a sentence of the same paragraph outside the window (same topic,
                 # not stated), else one of another paragraph
@@ -552,6 +572,9 @@ def nli_pairs(
                     if other != context:
                         os_, oe = rng.choice(split_sentences(other))
                         pairs.append(Pair("nli", premise, other[os_:oe].strip(), 1, "made-neutral"))
+            if classic:
+                made += 1
+                continue
             # More entailed parts and same-topic neutrals, so that high word overlap alone
             # does not mean "contradiction".
             short = shorten(claim, rng) if rng.random() < 0.35 else None
