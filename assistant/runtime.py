@@ -99,6 +99,7 @@ class Runtime:
             self.embedder,
             self.reader,
             min_prob=min_prob,
+            min_score=s.min_relevance,
             max_sentences=s.max_answer_sentences,
             broad_words=s.broad_answer_words,
         )

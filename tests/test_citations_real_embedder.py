@@ -48,7 +48,7 @@ def sources() -> dict[int, Chunk]:
             "Japan plans to buy Tomahawk cruise missiles for its Aegis destroyers by 2027 [1].",
             "supported",
         ),
-        ("Japan's defence budget should be 75% higher in 2027 than in 2022 [1].", "unsupported"),
+        ("Japan's defence budget should be 75% higher in 2027 than in 2022 [1].", "contradicted"),
         ("Japan will buy Tomahawk missiles from France by 2027 [1].", "unsupported"),
         ("In 2022, 65 per cent of Japanese voters in Kyushu supported Honshu [1].", "unsupported"),
         ("Japan's defence budget should be 65% higher in 2027 than in 2022.", "uncited"),

@@ -29,8 +29,8 @@ from assistant.documents.loaders import SUPPORTED_SUFFIXES, load_bytes, load_doc
 from assistant.errors import RejectedFile
 from assistant.types import Document
 
-SEED_ARTICLE = (
-    Path(__file__).resolve().parent.parent.parent / "shared" / "seed" / "000_b414e52e4e60831c.txt"
+SEED_ARTICLE = (  # the shipped copy of the founding article (a clean clone has no ../shared)
+    Path(__file__).resolve().parent.parent / "knowledge" / "japan-second-trump-term.md"
 )
 SUPPORTED_LIST = ".docx, .htm, .html, .markdown, .md, .pdf, .txt"
 
@@ -173,7 +173,7 @@ def test_seed_article_has_ten_paragraphs(tmp_path: Path) -> None:
     assert [p.number for p in doc.paragraphs] == list(range(1, 11))
     assert paragraph_texts(doc)[0].startswith("Japan, the closest US ally in Asia")
     assert doc.source == str(copy)
-    assert doc.title  # the first paragraph is long, so the humanized file name
+    assert doc.title == "Japan's insulation strategy against a second Trump term"  # front matter
     assert_well_formed(doc)
 
 
