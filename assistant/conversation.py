@@ -61,6 +61,16 @@ def is_follow_up(question: str, history: list[Turn]) -> bool:
     return len(content) <= 2
 
 
+def names_its_own_topic(question: str) -> bool:
+    """No pronoun or opener leaning on earlier turns, and content words of its own ("What is the
+    capital of Peru?"): even when short enough to count as a follow-up, it must be relevant alone."""
+    lowered = question.lower().strip()
+    words = _WORD.findall(lowered)
+    if lowered.startswith(_OPENERS) or any(w in _ANAPHORA for w in words):
+        return False
+    return len([w for w in words if w not in _FUNCTION_WORDS]) >= 2
+
+
 def last_user_turn(history: list[Turn]) -> str:
     for turn in reversed(history):
         if turn.role == "user":

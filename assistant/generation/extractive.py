@@ -18,7 +18,12 @@ from functools import lru_cache
 import numpy as np
 
 from assistant.citations import Quote, number_citations, sentence_spans
-from assistant.conversation import is_follow_up, last_user_turn, standalone_query
+from assistant.conversation import (
+    is_follow_up,
+    last_user_turn,
+    names_its_own_topic,
+    standalone_query,
+)
 from assistant.generation.base import abstain
 from assistant.index.embedder import Embedder
 from assistant.reading import Reader
@@ -220,10 +225,25 @@ class ExtractiveAnswerer:
         """Shortlist, then the reader's probability for each shortlisted sentence and part."""
         broad = is_broad(question)
         candidates = [c for c in self.score(question, history, hits) if c.score >= self.min_score]
+        if candidates and is_follow_up(question, history) and names_its_own_topic(question):
+            # The context lifted the scores; a question with a topic of its own must reach the
+            # floor without it, or it is about something the sources don't cover.
+            q_vec = self.embedder.embed_query(question)
+            q_terms = content_terms(question)
+            own = max(
+                self.dense_weight * float(c.vector @ q_vec)
+                + (1 - self.dense_weight) * _overlap(q_terms, c.text)
+                for c in candidates
+            )
+            if own < self.min_score:
+                candidates = []
         shortlist = candidates[: self.broad_shortlist if broad else self.shortlist]
         full_question = standalone_query(question, history)
-        parts = [] if broad else split_question(full_question)
-        if len(parts) < 2:
+        if full_question == question:
+            parts = [] if broad else split_question(question)
+        else:  # a follow-up: read with the earlier question, unless it turns to a new subject
+            parts = [question] if _TOPIC_SHIFT.match(question) else [full_question]
+        if not parts or (len(parts) == 1 and full_question == question):
             parts = [full_question]
         texts = [c.text for c in shortlist]
         probs = (
