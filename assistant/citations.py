@@ -115,8 +115,9 @@ def _merge_locations(locations: list[str]) -> str:
 # A generated sentence is
 #   - "contradicted" when a quantity in it (digits or words: "three per cent", "65%", "2027")
 #     matches none of its cited passages' quantities while the best-matching sentences of those
-#     passages state quantities, or when the reader finds that one of the best-matching sentence
-#     windows contradicts it and none entails it;
+#     passages state a quantity of the same kind (a percentage, a year) and its names are all in
+#     the passages; when its negation differs from the best-matching window's; or when the reader
+#     finds that one of the best-matching sentence windows contradicts it and none entails it;
 #   - "supported" when its names (capitalised words after the first, less function words and
 #     titles) appear in a cited passage and the reader finds that one of the best-matching
 #     windows (a sentence or two adjacent sentences, chosen by embedding similarity, two per
