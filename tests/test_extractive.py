@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.citations import sentence_spans
 from assistant.generation.base import NO_ANSWER
-from assistant.generation.extractive import ExtractiveAnswerer, answer_type
+from assistant.generation.extractive import ExtractiveAnswerer, answer_type, holds_answer_type
 from assistant.testing import FakeEmbedder, FakeReader
 from assistant.types import Answer, Chunk, ScoredChunk, Turn
 
@@ -112,6 +112,37 @@ def test_answer_types() -> None:
     assert answer_type("By how much will it grow?") == "number"
     assert answer_type("Who is the prime minister?") == "person"
     assert answer_type("What is the OSA?") is None
+    assert answer_type("Which South Korean president took part?") == "person"
+    assert answer_type("On what date is the election?") == "date"
+    assert answer_type("When and how did he die?") == "date"
+    assert answer_type("When a treaty fails, what happens?") is None
+    assert answer_type("Who won the battle?") == "name"
+
+
+def test_an_answer_holds_what_is_asked_and_not_only_what_the_question_says() -> None:
+    assert holds_answer_type("date", "In April last year, Japan set it up.", "When?")
+    assert not holds_answer_type("date", "Japan set it up to help partners.", "When?")
+    assert not holds_answer_type("count", "It uses both internal and external means.", "How many?")
+    assert holds_answer_type("count", "It bought 400 missiles in 2024.", "How many missiles?")
+    assert not holds_answer_type("count", "It will upgrade them by 2027.", "How many ships?")
+    q = "How much higher will the budget be in 2027?"
+    assert not holds_answer_type("number", "The budget will be reviewed in 2027.", q)
+    assert holds_answer_type("number", "It will be 65 per cent higher in 2027.", q)
+    q = "Which Japanese prime minister attended the NATO summit?"
+    assert not holds_answer_type(
+        "person", "The Japanese prime minister attended a NATO summit in June.", q
+    )
+    assert holds_answer_type("person", "Prime minister Fumio Kishida attended a NATO summit.", q)
+    assert holds_answer_type(None, "Anything at all.", "What is it?")
+
+
+def test_a_question_of_a_kind_no_sentence_holds_is_declined() -> None:
+    hits = [_hit("a", P1)]
+    answerer = _answerer(min_score=0.2, min_prob=0.3)
+    assert answerer.answer("How many destroyers will Japan upgrade?", [], hits).abstained
+    answer = answerer.answer("When will Japan upgrade its Aegis destroyers?", [], hits)
+    assert not answer.abstained
+    assert "2027" in answer.text
 
 
 def test_sentence_spans_never_join_paragraphs() -> None:

@@ -32,11 +32,6 @@ from assistant.types import Answer, AnswerSentence, ScoredChunk, Turn
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-_MONTHS = re.compile(
-    r"\b(January|February|March|April|May|June|July|August|September|October|November|"
-    r"December|last year|this year|next year)\b"
-)
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|per cent)\b")
 
 
 @lru_cache(maxsize=1)
@@ -62,7 +57,94 @@ def content_terms(text: str) -> frozenset[str]:
 
 # A capitalised pair not led by "the" ("Shinzo Abe", not "the United States").
 _PERSON = re.compile(r"(?<![Tt]he )(?<![.!?] )(?<!^)\b[A-Z][a-z]+ [A-Z][a-z]+\b")
-_PERSON_NOUNS = r"(leader|president|minister|person|official|politician|premier|who)"
+# A capitalised word that does not open the sentence (a name of any kind).
+_NAME = re.compile(r"(?<![.!?] )(?<!^)(?<![.!?][\"“‘'] )\b[A-Z][\w’'-]+")
+_ROLES = (
+    r"(leader|president|minister|person|official|politician|premier|chancellor|secretary"
+    r"|king|queen|emperor|commander|ambassador|spokesman|spokeswoman|spokesperson"
+    r"|chairman|chair|director|founder|author|writer|inventor|ceo|mayor|governor)"
+)
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty"
+    r"|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|half|double"
+    r"|twice|triple|per ?cent|percent"
+)
+_MONTH = re.compile(
+    r"January|February|March|April|May|June|July|August|September|October|November|December"
+)
+_ANY_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
+_DATE = re.compile(
+    r"\b(1\d\d\d|20\d\d|\d+(st|nd|rd|th)? century|\d{2,4}s|January|February|March|April|May"
+    r"|June|July|August|September|October|November|December|(last|this|next|that|the same"
+    r"|previous|following) (year|month|week|decade|century)|spring|summer|autumn|fall|winter"
+    r"|yesterday|today|tomorrow|ago|era|reign|dynasty|decade)\b"
+)
+
+
+def answer_type(question: str) -> str | None:
+    """The kind of thing a question asks for, when its wording says so."""
+    q = question.lower().strip()
+    lead = r"^(and |but |so )?"
+    if re.match(
+        lead + r"(when (is|was|were|are|did|does|do|will|would|has|have|had|can|could|should)\b"
+        r"|when and\b|since when|by when|(in|on|by|from|until|at) (what|which) "
+        r"(year|month|date|day|decade|century|time)\b|(what|which) (year|month|date|day|decade"
+        r"|century)\b)",
+        q,
+    ):
+        return "date"
+    if re.search(
+        r"\b(how many|how much|what percentage|what share|what fraction|by how much)\b", q
+    ):
+        return "count" if "how many" in q else "number"
+    if re.match(lead + rf"((which|what) (\w+ ){{0,3}}{_ROLES}s?|who\b.*\b{_ROLES}s?)\b", q):
+        return "person"
+    if re.match(lead + r"(who|whom)\b", q):
+        return "name"
+    return None
+
+
+def _type_bonus(kind: str | None, sentence: str, question: str = "") -> float:
+    """A small reward when the sentence holds what is asked for, a penalty when it cannot."""
+    if kind is None:
+        return 0.0
+    return 0.05 if holds_answer_type(kind, sentence, question) else -0.1
+
+
+def holds_answer_type(kind: str | None, sentence: str, question: str = "") -> bool:
+    """Whether the sentence holds something of the kind asked for that the question does not.
+
+    True when the question asks for no particular kind. An answer repeats nothing of its
+    question: a year, a number or a name the question already names does not count.
+    """
+    if kind is None:
+        return True
+    if kind == "date":
+        pattern, text = _DATE, sentence
+    elif kind == "count":
+        pattern, text = _ANY_NUMBER, _YEAR.sub("", sentence)
+    elif kind == "number":
+        pattern, text = _ANY_NUMBER, sentence
+    elif kind == "person":
+        pattern, text = _NAME, sentence
+    else:
+        pattern, text = _NAME, sentence
+    asked = question.lower()
+    found = [m.group(0) for m in pattern.finditer(text)]
+    if kind in ("person", "name"):  # a person's name: not an acronym, a month, or the question's
+        asked_words = {w[:5] for w in _TOKEN.findall(asked)}
+        found = [
+            f
+            for f in found
+            if not f.isupper()
+            and not _MONTH.fullmatch(f)
+            and f.lower()[:5] not in asked_words
+            and (kind == "name" or "-" not in f)
+        ]
+        return bool(found)
+    return any(f.lower() not in asked for f in found)
+
+
 _ANAPHORIC_START = re.compile(r"^(This|These|That|Those|It|They|Such|He|She|Its|Their)\b")
 _OPINION = re.compile(
     r"\b(do you think|in your (opinion|view)|what do you (think|believe|feel)|your (opinion|view)"
@@ -73,35 +155,6 @@ _TOPIC_SHIFT = re.compile(
     r"^\s*(and\s+)?((what|how)\s+about|with|for|in)\b|^\s*and\b", re.IGNORECASE
 )
 _MORE = re.compile(r"\b(else|other|another|besides|apart from|in addition)\b", re.IGNORECASE)
-
-
-def answer_type(question: str) -> str | None:
-    """The kind of thing a question asks for, when its wording says so."""
-    q = question.lower()
-    if re.match(r"^(and )?(when|what year|which year|what month|in what year|since when)\b", q):
-        return "date"
-    if re.search(
-        r"\b(how many|how much|what percentage|what share|what fraction|by how much)\b", q
-    ):
-        return "count" if "how many" in q else "number"
-    if re.match(rf"^(and )?(who|whom|which {_PERSON_NOUNS}|what {_PERSON_NOUNS})\b", q):
-        return "person"
-    return None
-
-
-def _type_bonus(kind: str | None, sentence: str) -> float:
-    """A small reward when the sentence holds what is asked for, a penalty when it cannot."""
-    if kind is None:
-        return 0.0
-    if kind == "date":
-        found = bool(_YEAR.search(sentence) or _MONTHS.search(sentence))
-    elif kind == "count":
-        found = bool(_NUMBER.search(_YEAR.sub("", sentence)))
-    elif kind == "number":
-        found = bool(_NUMBER.search(sentence))
-    else:
-        found = bool(_PERSON.search(sentence))
-    return 0.05 if found else -0.1
 
 
 @dataclass(frozen=True)
@@ -214,7 +267,7 @@ class ExtractiveAnswerer:
         rows = zip(quotes, dense, overlap, texts, repeats, vectors, strict=True)
         for (quote, lead, rank), sim, lex, text, repeat, vector in rows:
             score = self.dense_weight * float(sim) + (1 - self.dense_weight) * float(lex)
-            score += _type_bonus(kind, text)
+            score += _type_bonus(kind, text, question)
             if repeat > 0.75:  # "what else ...?": what was already said is not the answer
                 score -= 0.15
             candidates.append(_Candidate(quote, score, rank, lead, text, vector))
@@ -297,7 +350,7 @@ class ExtractiveAnswerer:
         """Factoid: the one or two sentences that answer each part; the parts none answers."""
         chosen: list[_Candidate] = []
         missing: list[str] = []
-        for part, probs in zip(reading.parts, reading.probs, strict=True):
+        for part, probs in zip(reading.parts, reading.typed_probs(), strict=True):
             best = float(probs.max()) if probs.size else 0.0
             if best < self.min_prob:
                 missing.append(part)
@@ -367,6 +420,25 @@ class Reading:
     parts: list[str]
     probs: np.ndarray
     broad: bool
+
+    def typed_probs(self) -> np.ndarray:
+        """probs, with 0 for a sentence that lacks the kind of thing its part asks for.
+
+        "When ...?" is not answered by a sentence without a date, "How many ...?" by one
+        without a number, "Which minister ...?" by one that names nobody the question doesn't.
+        """
+        out = self.probs.copy()
+        for row, part in enumerate(self.parts):
+            kind = answer_type(part)
+            if kind is not None and out.shape[1]:
+                holds = [holds_answer_type(kind, c.text, part) for c in self.shortlist]
+                out[row] = np.where(holds, out[row], 0.0)
+        return out
+
+    def best(self) -> float:
+        """The answerer's decision score: the best typed probability over every part."""
+        typed = self.typed_probs()
+        return float(typed.max()) if typed.size else 0.0
 
 
 _BROAD = re.compile(

@@ -79,13 +79,12 @@ def _sentence_pairs(
 
 
 def _decision_scores(runtime: object, items: list, answerer: object) -> list[tuple[bool, float]]:
-    """(answerable, the best reader probability over the shortlist) for each item."""
+    """(answerable, the answerer's decision score) for each item, broad questions included."""
     out: list[tuple[bool, float]] = []
     for item in items:
         hits = runtime.retriever.retrieve(item.question)  # type: ignore[attr-defined]
         reading = answerer.read(item.question, list(item.history), hits)  # type: ignore[attr-defined]
-        best = float(reading.probs.max()) if reading.probs.size else 0.0
-        out.append((item.answerable, best))
+        out.append((item.answerable, reading.best()))
     return out
 
 
@@ -134,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     base = Runtime(settings, reader_override=reader)
-    answerer = ExtractiveAnswerer(base.embedder, reader)
+    answerer = ExtractiveAnswerer(base.embedder, reader, min_score=settings.min_relevance)
     dataset = load_squad(
         args.squad, articles=args.articles, sample=args.threshold_questions, seed=args.seed
     )
