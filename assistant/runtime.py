@@ -88,13 +88,19 @@ class Runtime:
         weights = self.settings.reader_weights or DEFAULT_WEIGHTS
         return ModelReader(CrossEncoderReader(weights, base_model=self.settings.embedding_model))
 
+    @property
+    def min_answer_prob(self) -> float:
+        """The reader probability at which a sentence answers: the setting, else calibrated."""
+        s = self.settings
+        if s.min_answer_prob is not None:
+            return s.min_answer_prob
+        calibration = getattr(self.reader, "calibration", None) or Calibration()
+        return calibration.min_answer_prob
+
     @cached_property
     def offline_answerer(self) -> ExtractiveAnswerer:
         s = self.settings
-        calibration = getattr(self.reader, "calibration", None) or Calibration()
-        min_prob = (
-            s.min_answer_prob if s.min_answer_prob is not None else calibration.min_answer_prob
-        )
+        min_prob = self.min_answer_prob
         return ExtractiveAnswerer(
             self.embedder,
             self.reader,

@@ -168,21 +168,36 @@ def cited_answer() -> Answer:
 
 def test_citation_precision_and_recall() -> None:
     answer = cited_answer()
-    # [1] holds an expected quote; [2] only cited by a supported sentence; [3] also cited by an
-    # unsupported one; [4] cited by no sentence and holds no expected quote: 2 of 4.
-    assert [m.citation_is_precise(answer, c, EXPECTED) for c in answer.citations] == [
+    # Only [1] holds an expected quote; the answerer's own "supported" marks don't count: 1 of 4.
+    assert [m.citation_is_precise(c, EXPECTED) for c in answer.citations] == [
         True,
-        True,
+        False,
         False,
         False,
     ]
-    assert m.citation_precision(answer, EXPECTED) == 0.5
+    assert m.citation_precision(answer, EXPECTED) == 0.25
     assert m.citation_recall(answer, EXPECTED) == 0.5
     assert m.citation_recall(answer, []) is None
-    assert m.citation_precision(answer, []) == 0.5
     bare = Answer(text="No idea.", abstained=True, citations=[])
     assert m.citation_precision(bare, EXPECTED) is None
     assert m.citation_recall(bare, EXPECTED) == 0.0
+
+
+def test_citation_precision_without_expected_sources_asks_the_judge() -> None:
+    answer = cited_answer()
+    assert m.citation_precision(answer, []) is None  # nothing to judge by
+
+    def judge(question: str, text: str) -> bool:
+        return question == "Do talks go on?" and text.startswith("Talks")
+
+    assert m.citation_precision(answer, [], question="Do talks go on?", judge=judge) == 0.25
+    assert m.citation_precision(answer, [], question="Something else?", judge=judge) == 0.0
+
+
+def test_citations_under_an_answer_to_an_unanswerable_question_are_errors() -> None:
+    answer = cited_answer()
+    assert m.citation_precision(answer, EXPECTED, answerable=False) == 0.0
+    assert m.citation_precision(answer, [], answerable=False) == 0.0
 
 
 def test_supported_share() -> None:

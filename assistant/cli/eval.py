@@ -158,6 +158,7 @@ def command(
         run_eval,
         write_reports,
     )
+    from assistant.evaluation.runner import reader_judge
 
     if ctx.invoked_subcommand is not None:
         return
@@ -192,7 +193,8 @@ def command(
             f"the knowledge base in {settings.data_dir} is empty: `assistant ingest PATH` first"
         )
     started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    run = run_eval(items, chain.ask, k=k, progress=not as_json)
+    judge = reader_judge(app.runtime.reader, app.runtime.min_answer_prob)
+    run = run_eval(items, chain.ask, k=k, progress=not as_json, judge=judge)
     meta = {
         "date": started,
         "sets": [str(p) for p in sets],
@@ -429,6 +431,7 @@ def squad_command(
     """
     from assistant.evaluation import run_eval, write_reports
     from assistant.evaluation.metrics import DECLINE_METRICS
+    from assistant.evaluation.runner import reader_judge
     from assistant.evaluation.squad import SquadSelectionError, load_squad, squad_runtime
 
     try:
@@ -437,7 +440,8 @@ def squad_command(
         raise _OptionError(f"Invalid value for '{exc.option}': {exc}") from None
     k = k or app.settings.k
     with squad_runtime(app.settings, app.runtime, dataset) as runtime:
-        run = run_eval(dataset.items, runtime.chain.ask, k=k, progress=not as_json)
+        judge = reader_judge(runtime.reader, runtime.min_answer_prob)
+        run = run_eval(dataset.items, runtime.chain.ask, k=k, progress=not as_json, judge=judge)
     metrics = run.metrics_json()
     selection: dict[str, Any] = {
         "articles": articles,

@@ -21,11 +21,21 @@ Retrieval against expected sources
     the first chunk (1-based) in which any expected source is found, 0 when there is none.
 
 Citations
-    A citation is *precise* when its passage contains an expected source (same matching, with the
-    citation's document id and source) or when every answer sentence carrying its number has status
-    ``"supported"`` (and at least one does). ``citation_precision`` is the share of precise
-    citations (None without citations); ``citation_recall`` is the share of expected sources found
-    in at least one cited passage (None without expected sources).
+    A citation is *precise* when it cites what the question needs, judged independently of the
+    answerer's own "supported" marks (which the offline answerer sets on every sentence):
+
+    - for an item with ``expected_sources``: its passage contains an expected source (same
+      matching, with the citation's document id and source);
+    - for an answerable item without them (broad questions scored by ``points``): a *judge*
+      says its quote, or its passage, answers the question (the evaluation CLI passes the
+      reader's answer probability against its calibrated ``min_answer_prob``); without a judge
+      such citations are not scored;
+    - for an unanswerable item: never. Citations under an answer to a question the sources don't
+      answer are citation errors.
+
+    ``citation_precision`` is the share of precise citations (None without citations, or when no
+    citation could be scored); ``citation_recall`` is the share of expected sources found in at
+    least one cited passage (None without expected sources).
 
 Broad and partial questions
     ``points_covered`` (items with ``points``): the share of points (inner lists) with at least one
@@ -72,7 +82,7 @@ import math
 import re
 import string
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -306,22 +316,49 @@ def reciprocal_rank(
 # --- citations and support ------------------------------------------------------------------
 
 
+Judge = Callable[[str, str], bool]
+"""(question, text) -> whether the text answers the question."""
+
+
 def citation_is_precise(
-    answer: Answer, citation: Citation, expected: Sequence[ExpectedSource]
-) -> bool:
-    """Whether the citation holds an expected source, or all sentences citing it are supported."""
-    if any(source_in_citation(citation, source) for source in expected):
-        return True
-    citing = [s for s in answer.sentences if citation.n in s.citations]
-    return bool(citing) and all(s.status == "supported" for s in citing)
+    citation: Citation,
+    expected: Sequence[ExpectedSource],
+    *,
+    answerable: bool = True,
+    question: str = "",
+    judge: Judge | None = None,
+) -> bool | None:
+    """Whether the citation cites what the question needs; None when it cannot be judged.
 
-
-def citation_precision(answer: Answer, expected: Sequence[ExpectedSource]) -> float | None:
-    """The share of the answer's citations that are precise; None when it has no citations."""
-    if not answer.citations:
+    See the module docstring: expected sources first, else the judge; never for an
+    unanswerable question.
+    """
+    if not answerable:
+        return False
+    if expected:
+        return any(source_in_citation(citation, source) for source in expected)
+    if judge is None:
         return None
-    precise = sum(citation_is_precise(answer, c, expected) for c in answer.citations)
-    return precise / len(answer.citations)
+    return judge(question, citation.quote) or judge(question, citation.passage)
+
+
+def citation_precision(
+    answer: Answer,
+    expected: Sequence[ExpectedSource],
+    *,
+    answerable: bool = True,
+    question: str = "",
+    judge: Judge | None = None,
+) -> float | None:
+    """The share of the answer's citations that are precise; None when none can be judged."""
+    verdicts = [
+        citation_is_precise(c, expected, answerable=answerable, question=question, judge=judge)
+        for c in answer.citations
+    ]
+    scored = [v for v in verdicts if v is not None]
+    if not scored:
+        return None
+    return sum(scored) / len(scored)
 
 
 def citation_recall(answer: Answer, expected: Sequence[ExpectedSource]) -> float | None:

@@ -8,9 +8,10 @@ Which metrics apply to an item
     ``must_include`` when the item has ``must_include``; ``exact_match`` and ``f1`` when it has a
     ``reference`` (both computed on the answer text without ``[n]`` markers); ``hit_at_k``,
     ``recall_at_k``, ``mrr`` and ``citation_recall`` when it has ``expected_sources`` (retrieval
-    reads ``Answer.retrieved``; ``mrr`` looks at the whole ranking); ``citation_precision`` when
-    it has ``expected_sources`` and the answer has citations; ``supported`` when the answer did
-    not abstain and has sentences.
+    reads ``Answer.retrieved``; ``mrr`` looks at the whole ranking); ``citation_precision``
+    when the answer has citations that can be judged (expected sources, else the judge; an
+    unanswerable item's citations are all errors); ``supported`` when the answer did not
+    abstain and has sentences.
 
 Declined answers
     An answer counts as declined when it abstained or its ``coverage`` is ``"none"``
@@ -43,6 +44,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from assistant.evaluation import metrics as m
 from assistant.evaluation.questions import EvalItem
+from assistant.reading import Reader
 from assistant.types import Answer, Turn
 
 AskFn = Callable[[str, list[Turn]], Answer]
@@ -135,7 +137,11 @@ def _one_line(text: str) -> str:
 
 
 def _score(
-    item: EvalItem, answer: Answer, k: int, decline_metrics: bool
+    item: EvalItem,
+    answer: Answer,
+    k: int,
+    decline_metrics: bool,
+    judge: m.Judge | None = None,
 ) -> tuple[dict[str, float | None], list[str]]:
     scores: dict[str, float | None] = dict.fromkeys(ROW_METRICS)
     failures: list[str] = []
@@ -154,6 +160,10 @@ def _score(
             else "answered an unanswerable question"
         )
     if not item.answerable:
+        if answer.citations:  # whatever they cite, it is not the answer to this question
+            scores["citation_precision"] = m.citation_precision(
+                answer, item.expected_sources, answerable=False
+            )
         return scores, failures
 
     text = m.strip_citation_markers(answer.text)
@@ -191,13 +201,12 @@ def _score(
             for source, ok in zip(expected, found, strict=True)
             if not ok
         )
-        scores["citation_precision"] = m.citation_precision(answer, expected)
         scores["citation_recall"] = m.citation_recall(answer, expected)
         if report_answer:
             failures.extend(
                 f"citation [{c.n}] does not contain an expected quote"
                 for c in answer.citations
-                if not m.citation_is_precise(answer, c, expected)
+                if not m.citation_is_precise(c, expected)
             )
             failures.extend(
                 f"citations: no cited passage contains the expected quote "
@@ -206,6 +215,15 @@ def _score(
                 if not any(m.source_in_citation(c, source) for c in answer.citations)
             )
 
+    scores["citation_precision"] = m.citation_precision(
+        answer, expected, question=item.question, judge=judge
+    )
+    if report_answer and not expected and judge is not None:
+        failures.extend(
+            f"citation [{c.n}] does not answer the question (reader)"
+            for c in answer.citations
+            if m.citation_is_precise(c, expected, question=item.question, judge=judge) is False
+        )
     if not answer.abstained:
         scores["supported"] = m.supported_share(answer)
         unsupported = [s for s in answer.sentences if s.status != "supported"]
@@ -242,12 +260,18 @@ def _score_error(item: EvalItem, decline_metrics: bool) -> dict[str, float | Non
 
 
 def evaluate_item(
-    item: EvalItem, ask: AskFn, k: int, *, decline_metrics: bool = False
+    item: EvalItem,
+    ask: AskFn,
+    k: int,
+    *,
+    decline_metrics: bool = False,
+    judge: m.Judge | None = None,
 ) -> QuestionResult:
     """Ask one item and score it; an exception from ``ask`` becomes a failed row.
 
     ``decline_metrics``: also score ``avna``, ``no_answer_declined`` and ``has_answer_gold``
-    (:func:`run_eval` sets it when the set has an unanswerable item).
+    (:func:`run_eval` sets it when the set has an unanswerable item). ``judge`` scores the
+    citations of answerable items without expected sources (see ``metrics.citation_precision``).
     """
     started = time.perf_counter()
     try:
@@ -268,7 +292,7 @@ def evaluate_item(
             kind=item.kind,
         )
     latency_ms = (time.perf_counter() - started) * 1000.0
-    scores, failures = _score(item, answer, k, decline_metrics)
+    scores, failures = _score(item, answer, k, decline_metrics, judge)
     coverage = getattr(answer, "coverage", None)
     return QuestionResult(
         id=item.id,
@@ -305,7 +329,23 @@ def aggregate(rows: Sequence[QuestionResult]) -> tuple[dict[str, float | None], 
     return metrics, counts
 
 
-def run_eval(items: Sequence[EvalItem], ask: AskFn, *, k: int, progress: bool = True) -> EvalRun:
+def reader_judge(reader: Reader, threshold: float) -> m.Judge:
+    """A citation judge: the reader's probability that the text answers, at least ``threshold``."""
+
+    def judge(question: str, text: str) -> bool:
+        return bool(reader.answers(question, [text])[0] >= threshold)
+
+    return judge
+
+
+def run_eval(
+    items: Sequence[EvalItem],
+    ask: AskFn,
+    *,
+    k: int,
+    progress: bool = True,
+    judge: m.Judge | None = None,
+) -> EvalRun:
     """Ask every item (with its history), score each answer, and aggregate the scores.
 
     The answer-versus-decline metrics are scored when at least one item is unanswerable.
@@ -328,7 +368,7 @@ def run_eval(items: Sequence[EvalItem], ask: AskFn, *, k: int, progress: bool = 
         task = bar.add_task("Evaluating", total=len(items))
         for item in items:
             bar.update(task, description=f"Evaluating {item.id}")
-            rows.append(evaluate_item(item, ask, k, decline_metrics=decline_metrics))
+            rows.append(evaluate_item(item, ask, k, decline_metrics=decline_metrics, judge=judge))
             bar.advance(task)
     metrics, counts = aggregate(rows)
     return EvalRun(rows=rows, metrics=metrics, counts=counts, k=k)
