@@ -27,6 +27,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from assistant.citations import sentence_spans
+
 # Letters of other scripts drawn like Latin ones (the Unicode confusables that matter for words).
 _LOOKALIKES = str.maketrans(
     {
@@ -94,3 +96,20 @@ _INJECTION = re.compile(
 def looks_like_injection(sentence: str) -> bool:
     """True for a sentence that gives orders to an AI assistant rather than stating something."""
     return bool(_INJECTION.search(normalise_for_checks(sentence)))
+
+
+WITHHELD = "[a sentence addressed to AI readers was withheld]"
+
+
+def withhold_injections(text: str) -> str:
+    """The text with each sentence that looks like an injection replaced by :data:`WITHHELD`.
+
+    For what is sent to a language model; what is shown to people (source cards) stays as stored.
+    """
+    out: list[str] = []
+    last = 0
+    for start, end in sentence_spans(text):
+        if looks_like_injection(text[start:end]):
+            out.append(text[last:start] + WITHHELD)
+            last = end
+    return "".join(out) + text[last:]

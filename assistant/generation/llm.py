@@ -41,6 +41,7 @@ from assistant.generation.base import Answerer, abstain
 from assistant.index.embedder import Embedder
 from assistant.loopback import free_port
 from assistant.reading import Reader
+from assistant.security import withhold_injections
 from assistant.types import Answer, Chunk, ScoredChunk, Turn
 
 if TYPE_CHECKING:
@@ -90,12 +91,16 @@ def neutralise(text: str) -> str:
 
 
 def format_sources(sources: dict[int, Chunk], max_chars: int | None = None) -> str:
-    """The numbered `<source n=".." title="..">` blocks of the prompt."""
+    """The numbered `<source n=".." title="..">` blocks of the prompt.
+
+    Sentences that give orders to an AI are withheld (:func:`~assistant.security.withhold_injections`).
+    """
     blocks = []
     for n, chunk in sources.items():
         text = chunk.text if max_chars is None else _clip(chunk.text, max_chars)
         title = html.escape(chunk.title, quote=True)
-        blocks.append(f'<source n="{n}" title="{title}">\n{neutralise(text)}\n</source>')
+        body = neutralise(withhold_injections(text))
+        blocks.append(f'<source n="{n}" title="{title}">\n{body}\n</source>')
     return "\n\n".join(blocks)
 
 
