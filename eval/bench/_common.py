@@ -23,7 +23,7 @@ from assistant.evaluation import metrics
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent.parent
 KNOWLEDGE = ROOT / "knowledge"
-JAPAN_SET = ROOT / "eval" / "sets" / "japan.yaml"
+JAPAN_SET = ROOT / "eval" / "sets" / "japan-dev.yaml"
 SCIFACT = ROOT.parent / "shared" / "data" / "scifact"
 NOISE_NOTE = (
     "Shared 2-core machine with other engineers running tests at the same time: absolute "

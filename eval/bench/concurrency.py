@@ -2,7 +2,7 @@
 
 Steps: ``assistant --data-dir TMP ingest knowledge/`` (the real CLI), then
 ``assistant --data-dir TMP serve --host 127.0.0.1 --port FREE`` in a child process. Questions are
-the answerable, single-turn items of eval/sets/japan.yaml. A sequential baseline pass asks each
+the answerable, single-turn items of eval/sets/japan-dev.yaml. A sequential baseline pass asks each
 candidate once and keeps the first N whose answer contains a phrase of every ``must_include``
 list (the offline answerer does not get every item right; those it misses are listed). Then each
 round starts N threads (one gradio_client.Client each, made beforehand) behind a barrier, all

@@ -136,7 +136,7 @@ def queries(n: int, skip: int = 0) -> list[str]:
     else:
         from assistant.evaluation.questions import load_question_set
 
-        rows = [i.question for i in load_question_set(BENCH_DIR.parent / "sets" / "japan.yaml")]
+        rows = [i.question for i in load_question_set(BENCH_DIR.parent / "sets" / "japan-dev.yaml")]
     rows = rows[skip:] + rows[:skip]
     return [rows[i % len(rows)] for i in range(n)]
 

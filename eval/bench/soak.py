@@ -2,7 +2,7 @@
 
 The shipped knowledge base is ingested into a temporary data directory with the real model, then
 ``chain.ask`` runs ``--questions`` times (default 1,000), cycling through every item of
-eval/sets/japan.yaml (follow-ups with their history) with the offline answerer. RSS is sampled
+eval/sets/japan-dev.yaml (follow-ups with their history) with the offline answerer. RSS is sampled
 every ``--every`` questions, together with the sizes of the caches the code keeps (the embedder's
 query cache, ``content_terms``' lru_cache) and the number of live objects the garbage collector
 tracks. The bound checked: RSS growth from question ``--warmup`` (default 100) to the end stays
