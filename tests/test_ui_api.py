@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import time
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -109,19 +109,24 @@ def test_upload_checks_content_not_just_the_name(client: Any) -> None:
     assert "base64" in client.predict("x.md", "%%%", api_name="/upload")["error"]
 
 
-# ---- a fake runtime whose ingest is slow: chat must not wait for it ----
+# ---- a fake runtime whose ingest waits for the test: chat must not wait for it ----
 
 
-class SlowIngestEmbedder:
-    """The fake embedder, but embedding documents takes `delay` seconds (queries stay fast)."""
+class GatedIngestEmbedder:
+    """The fake embedder, but embedding documents waits until the test opens `gate` (queries
+    stay fast). `started` is set when an embedding begins, `finished` when one has returned: the
+    test reads the order of events, not the clock. `hold` only bounds a broken run's wait."""
 
-    def __init__(self, delay: float) -> None:
+    def __init__(self, hold: float = 60.0) -> None:
         from assistant.testing import FakeEmbedder
 
         self.inner = FakeEmbedder()
-        self.delay = 0.0
-        self.slow_delay = delay
-        self.name = "slow-fake"
+        self.hold = hold
+        self.gate = threading.Event()
+        self.gate.set()  # open until the test closes it
+        self.started = threading.Event()
+        self.finished = threading.Event()
+        self.name = "gated-fake"
 
     @property
     def dimension(self) -> int:
@@ -130,8 +135,12 @@ class SlowIngestEmbedder:
     def embed(
         self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None
     ) -> np.ndarray:
-        time.sleep(self.delay)
-        return self.inner.embed(texts, on_batch=on_batch)
+        self.started.set()
+        self.gate.wait(self.hold)
+        try:
+            return self.inner.embed(texts, on_batch=on_batch)
+        finally:
+            self.finished.set()
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
@@ -143,12 +152,12 @@ class SlowIngestEmbedder:
 @pytest.fixture(scope="module")
 def fake_server(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[str, SlowIngestEmbedder]]:
+) -> Iterator[tuple[str, GatedIngestEmbedder]]:
     from assistant.config import Settings
     from assistant.runtime import Runtime
     from assistant.testing import FakeAnswerer, InMemoryStore
 
-    embedder = SlowIngestEmbedder(delay=4.0)
+    embedder = GatedIngestEmbedder()
     settings = Settings(data_dir=tmp_path_factory.mktemp("fake-ui"), max_file_mb=0.01)
     runtime = Runtime(
         settings,
@@ -159,26 +168,35 @@ def fake_server(
     runtime.knowledge.ingest_bytes(
         [("alliance.md", b"# Alliance\n\nThe alliance was upgraded in April 2024.")]
     )
-    embedder.delay = embedder.slow_delay
     with serving(runtime) as url:
         yield url, embedder
 
 
-def test_an_upload_in_progress_does_not_block_chatting(fake_server: tuple[str, Any]) -> None:
+def test_an_upload_in_progress_does_not_block_chatting(
+    fake_server: tuple[str, GatedIngestEmbedder],
+) -> None:
     from gradio_client import Client
 
     url, embedder = fake_server
     uploader, reader = Client(url, verbose=False), Client(url, verbose=False)
-    job = uploader.submit(
-        "slow.md", b64(b"# Slow\n\nA slow document about trade."), api_name="/upload"
-    )
-    time.sleep(1.0)  # the upload is now embedding
-    started = time.monotonic()
-    answer = reader.predict("When was the alliance upgraded?", [], api_name="/ask")
-    waited = time.monotonic() - started
-    assert not job.done(), "the upload should still be running"
-    assert answer["citations"] and waited < embedder.slow_delay - 1.0
-    assert job.result(timeout=30)["results"][0]["status"] == "added"
+    embedder.gate.clear()
+    embedder.started.clear()
+    embedder.finished.clear()
+    try:
+        job = uploader.submit(
+            "slow.md", b64(b"# Slow\n\nA slow document about trade."), api_name="/upload"
+        )
+        assert embedder.started.wait(60), "the upload never started embedding"
+        answer = reader.predict("When was the alliance upgraded?", [], api_name="/ask")
+        # the ask was answered while the upload was still held inside its embedding: had chat
+        # waited for the ingest, it could only have answered after the gate's hold ran out
+        assert not embedder.finished.is_set(), "the ask waited for the upload"
+        assert not job.done(), "the upload should still be running"
+        assert answer["citations"]
+    finally:
+        embedder.gate.set()
+    assert job.result(timeout=60)["results"][0]["status"] == "added"
+    assert embedder.finished.is_set()
 
 
 def test_api_upload_size_limit(fake_server: tuple[str, Any]) -> None:
@@ -206,9 +224,22 @@ def test_login_is_required_when_auth_is_set(tmp_path_factory: pytest.TempPathFac
         answerer_override=FakeAnswerer(),
     )
     with serving(runtime) as url:
+        # without a login: the app's config, its API description and its endpoints are refused
         assert httpx.get(url + "config").status_code == 401
         assert httpx.get(url + "gradio_api/info").status_code == 401
+        call = httpx.post(url + "gradio_api/call/documents", json={"data": []})
+        assert call.status_code == 401, call.text
+        # wrong credentials: the login itself is refused, with gradio's message, and no session
+        for user, password in (("ann", "wrong"), ("bob", "pw"), ("ann", "PW")):
+            refused = httpx.post(url + "login", data={"username": user, "password": password})
+            assert refused.status_code == 400, (user, password, refused.text)
+            assert refused.json() == {"detail": "Incorrect credentials."}
+            assert not any(name.startswith("access-token") for name in refused.cookies)
+        with pytest.raises(ValueError, match=r"^Could not login to "):
+            Client(url, auth=("ann", "wrong"), verbose=False)
+        # the right ones: a session cookie, and the API answers
+        accepted = httpx.post(url + "login", data={"username": "ann", "password": "pw"})
+        assert accepted.status_code == 200 and accepted.json() == {"success": True}
+        assert any(name.startswith("access-token") for name in accepted.cookies)
         listed = Client(url, auth=("ann", "pw"), verbose=False).predict(api_name="/documents")
         assert listed == {"documents": [], "chunks": 0}
-        with pytest.raises(Exception):  # noqa: B017 - gradio_client's error type varies by version
-            Client(url, auth=("ann", "wrong"), verbose=False)

@@ -22,16 +22,28 @@ from tests.ui_helpers import NEW_DOC, NEW_DOC_NAME, NEW_DOC_QUESTION, real_runti
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")  # Debian, Ubuntu, Google
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / os.environ.get("ASSISTANT_SCREENSHOTS", "test-artifacts/screenshots")
 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 LOCAL_SCHEMES = ("data", "blob", "about")
 TIMEOUT = 60_000  # ms; answers take a few seconds on two cores
 
-if shutil.which(str(CHROMIUM)) is None:
+
+def find_chromium() -> str | None:
+    """The path of the first of CHROMIUM_NAMES found on PATH, or None when there is none."""
+    for name in CHROMIUM_NAMES:
+        path = shutil.which(name)
+        if path is not None:
+            return path
+    return None
+
+
+CHROMIUM = find_chromium()
+if CHROMIUM is None:
     pytest.skip(
-        "/usr/bin/chromium is missing: install Debian's chromium (.ci/run does)",
+        f"no Chromium on PATH (looked for {', '.join(CHROMIUM_NAMES)}): "
+        "install Debian's chromium (.ci/run does)",
         allow_module_level=True,
     )
 
@@ -58,7 +70,7 @@ def browser() -> Iterator[Any]:
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(
-            executable_path=str(CHROMIUM),
+            executable_path=CHROMIUM,
             args=[
                 "--no-sandbox",
                 "--disable-background-networking",
