@@ -7,6 +7,7 @@ store, scripted answerer); the integration tests run the CI set with the real mo
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -270,6 +271,151 @@ def test_empty_knowledge_base_is_refused(
     assert err == (
         f"error: the knowledge base in {tmp_path / 'empty'} is empty: `assistant ingest PATH` first\n"
     )
+
+
+# --- provenance: the commit, whether the tree was dirty, and no dirty results in eval/results ---
+
+
+GIT_IDENTITY = ("-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false")
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo` (a fixed identity, no signing); its standard output."""
+    done = subprocess.run(
+        ["git", *GIT_IDENTITY, *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def clean_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git checkout with one commit and an eval/results/ folder, made the working directory."""
+    repo = tmp_path / "repo"
+    (repo / "eval" / "results").mkdir(parents=True)
+    (repo / "eval" / "results" / "README.md").write_text("results\n")
+    (repo / ".gitignore").write_text("ignored/\n")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "first")
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def make_dirty(repo: Path, how: str) -> None:
+    """Leave `repo` with an uncommitted change of the given kind."""
+    if how == "untracked":
+        (repo / "notes.txt").write_text("new\n")
+    elif how == "modified":
+        (repo / "eval" / "results" / "README.md").write_text("changed\n")
+    elif how == "staged":
+        (repo / "staged.txt").write_text("new\n")
+        git(repo, "add", "staged.txt")
+    else:
+        raise ValueError(how)
+
+
+def test_results_record_the_commit_of_a_clean_tree(
+    fake_app: Runtime, tiny_set: Path, clean_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = git(clean_repo, "rev-parse", "HEAD").strip()
+    (clean_repo / "ignored").mkdir()
+    (clean_repo / "ignored" / "scratch.txt").write_text("ignored by .gitignore\n")
+    code, _, err = run_cli(["eval", str(tiny_set), "--out", "eval/results/run"], capsys)
+    assert code == 0, err
+    meta = json.loads((clean_repo / "eval/results/run/results.json").read_text())["meta"]
+    assert meta["git_commit"] == head
+    assert meta["git_dirty"] is False
+    summary = (clean_repo / "eval/results/run/summary.md").read_text()
+    assert f"- **git_commit**: {head}" in summary and "- **git_dirty**: False" in summary
+
+
+@pytest.mark.parametrize("how", ["untracked", "modified", "staged"])
+def test_dirty_tree_may_not_write_into_eval_results(
+    how: str,
+    fake_app: Runtime,
+    tiny_set: Path,
+    clean_repo: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    make_dirty(clean_repo, how)
+    before = git(clean_repo, "status", "--porcelain", "--untracked-files=all")
+    code, out, err = run_cli(["eval", str(tiny_set), "--out", "eval/results/run"], capsys)
+    assert code == 1
+    assert out == ""
+    assert err == (
+        "error: eval/results/run: refusing to write into eval/results/ from a working tree with "
+        "uncommitted changes (see `git status`): commit first, or pass --allow-dirty\n"
+    )
+    assert not (clean_repo / "eval/results/run").exists()
+    assert git(clean_repo, "status", "--porcelain", "--untracked-files=all") == before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["eval", "beir", "no-such-beir-dir", "--out", "eval/results/beir.json"],
+        ["eval", "squad", str(ROOT / "tests/data/squad-mini.json"), "--out", "eval/results/sq"],
+        ["eval", "verify", "no-such-set.yaml", "--out", "eval/results/verify.json"],
+    ],
+    ids=["beir", "squad", "verify"],
+)
+def test_every_eval_writer_refuses_a_dirty_tree(
+    argv: list[str], fake_app: Runtime, clean_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_dirty(clean_repo, "untracked")
+    code, _, err = run_cli(argv, capsys)
+    assert code == 1
+    assert len(err.splitlines()) == 1 and "pass --allow-dirty" in err, err
+    assert sorted(p.name for p in (clean_repo / "eval/results").iterdir()) == ["README.md"]
+
+
+def test_allow_dirty_writes_and_records_it(
+    fake_app: Runtime, tiny_set: Path, clean_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_dirty(clean_repo, "modified")
+    argv = ["eval", str(tiny_set), "--out", "eval/results/run", "--allow-dirty"]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 0, err
+    meta = json.loads((clean_repo / "eval/results/run/results.json").read_text())["meta"]
+    assert meta["git_commit"] == git(clean_repo, "rev-parse", "HEAD").strip()
+    assert meta["git_dirty"] is True
+    assert meta["command"].endswith(" --allow-dirty")
+
+
+def test_dirty_tree_may_write_elsewhere(
+    fake_app: Runtime,
+    tiny_set: Path,
+    clean_repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    make_dirty(clean_repo, "untracked")
+    for out_dir in ("eval/out/run", str(tmp_path / "elsewhere")):
+        code, _, err = run_cli(["eval", str(tiny_set), "--out", out_dir], capsys)
+        assert code == 0, err
+        meta = json.loads((Path(out_dir) / "results.json").read_text())["meta"]
+        assert meta["git_dirty"] is True
+
+
+def test_outside_a_checkout_records_nulls_and_does_not_refuse(
+    fake_app: Runtime,
+    tiny_set: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    monkeypatch.chdir(plain)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # no checkout above it counts
+    code, _, err = run_cli(["eval", str(tiny_set), "--out", "eval/results/run"], capsys)
+    assert code == 0, err
+    meta = json.loads((plain / "eval/results/run/results.json").read_text())["meta"]
+    assert meta["git_commit"] is None and meta["git_dirty"] is None
 
 
 # --- integration: the CI set with the real model ---------------------------------------------

@@ -83,9 +83,29 @@ def _progress(description: str, *, quiet: bool) -> Iterator[tuple[Progress, Any]
         yield bar, bar.add_task(description, total=None)
 
 
-def _command_line(sets: tuple[Path, ...], out_dir: Path, k: int, minimums: tuple[str, ...]) -> str:
+_ALLOW_DIRTY_HELP = (
+    "Write into the repository's eval/results/ even from a working tree with uncommitted "
+    "changes (the results record git_dirty: true)."
+)
+
+
+def allow_dirty_option(fn: Any) -> Any:
+    """The --allow-dirty flag of every eval command that writes results (see
+    ``assistant.evaluation.report.check_results_target``)."""
+    return click.option("--allow-dirty", is_flag=True, help=_ALLOW_DIRTY_HELP)(fn)
+
+
+def _command_line(
+    sets: tuple[Path, ...],
+    out_dir: Path,
+    k: int,
+    minimums: tuple[str, ...],
+    allow_dirty: bool = False,
+) -> str:
     parts = ["assistant eval", *map(str, sets), "--out", str(out_dir), "--k", str(k)]
     parts += [f"--min {spec}" for spec in minimums]
+    if allow_dirty:
+        parts.append("--allow-dirty")
     return " ".join(parts)
 
 
@@ -125,6 +145,7 @@ def _fmt(value: float | None, name: str) -> str:
     type=click.IntRange(1, 100),
     help="Passages retrieved per question (default: the k setting).",
 )
+@allow_dirty_option
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -134,14 +155,17 @@ def command(
     minimums: tuple[str, ...],
     as_json: bool,
     k: int | None,
+    allow_dirty: bool,
 ) -> None:
     """Evaluate the assistant on question sets (YAML or JSON Lines; see eval/README.md).
 
     \b
     assistant eval SET... [--out DIR] [--compare OLD/results.json] [--min METRIC=VALUE]...
         Ask every question through the chat's chain; write results.json, summary.md and
-        report.html to --out. Metrics: must_include, exact_match, f1, hit_at_k, recall_at_k,
-        mrr, citation_precision, citation_recall, supported, abstention_accuracy,
+        report.html to --out (with the git commit and whether the working tree was dirty;
+        into eval/results/ only from a clean tree, unless --allow-dirty). Metrics:
+        must_include, exact_match, f1, hit_at_k, recall_at_k, mrr, citation_precision,
+        citation_recall, supported, abstention_accuracy,
         has_answer_gold, no_answer_declined and avna (sets with unanswerable items),
         latency_p50_ms, latency_p95_ms.
     assistant eval beir DIR [--split test] [--limit-docs N] [--json]
@@ -158,6 +182,7 @@ def command(
         run_eval,
         write_reports,
     )
+    from assistant.evaluation.report import check_results_target, git_provenance
     from assistant.evaluation.runner import reader_judge
 
     if ctx.invoked_subcommand is not None:
@@ -170,7 +195,9 @@ def command(
     misplaced = next((str(p) for p in sets if str(p) in SUBCOMMANDS and not p.exists()), None)
     if misplaced is not None:
         raise click.UsageError(f"put '{misplaced}' first: assistant eval {misplaced} ARG [OPTIONS]")
-    # Check the gates and every file before the slow part, so a typo fails at once.
+    # Check the target, the gates and every file before the slow part, so a typo fails at once.
+    check_results_target(out_dir, allow_dirty=allow_dirty)
+    provenance = git_provenance()  # the code as it was when the run started
     check_minimums({}, minimums)
     items = []
     seen: dict[str, Path] = {}
@@ -197,10 +224,11 @@ def command(
     run = run_eval(items, chain.ask, k=k, progress=not as_json, judge=judge)
     meta = {
         "date": started,
+        **provenance,
         "sets": [str(p) for p in sets],
         "backend": settings.llm,
         "settings": public_settings(settings),
-        "command": _command_line(sets, out_dir, k, minimums),
+        "command": _command_line(sets, out_dir, k, minimums, allow_dirty),
     }
     paths = write_reports(run, out_dir, meta=meta)
     failures = check_minimums(run.metrics, minimums)
@@ -271,6 +299,7 @@ def command(
     help="Also write the results as JSON here.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+@allow_dirty_option
 @pass_app
 def beir_command(
     app: AppContext,
@@ -282,6 +311,7 @@ def beir_command(
     cache_dir: Path,
     out_file: Path | None,
     as_json: bool,
+    allow_dirty: bool,
 ) -> None:
     """Retrieval benchmark on a BEIR folder: dense, BM25 and hybrid side by side.
 
@@ -291,8 +321,11 @@ def beir_command(
     """
     from assistant.evaluation.beir import chroma_store, load_beir, run_beir
     from assistant.evaluation.embedding_cache import CachedEmbedder, EmbeddingCache
-    from assistant.evaluation.report import git_commit
+    from assistant.evaluation.report import check_results_target, git_provenance
 
+    if out_file is not None:
+        check_results_target(out_file, allow_dirty=allow_dirty)
+    provenance = git_provenance()
     dataset = load_beir(directory, split)
     if limit_docs is not None:
         dataset = dataset.limit_docs(limit_docs)
@@ -318,7 +351,7 @@ def beir_command(
         command_line += f" --candidates {candidates} --rrf-k {rrf_k}"
     result["meta"] = {
         "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "git_commit": git_commit(),
+        **provenance,
         "command": command_line,
         "embedding_model": app.settings.embedding_model,
     }
@@ -409,6 +442,7 @@ class _OptionError(click.ClickException):
     help="Also write results.json, summary.md and report.html here.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
+@allow_dirty_option
 @pass_app
 def squad_command(
     app: AppContext,
@@ -420,6 +454,7 @@ def squad_command(
     k: int | None,
     out_dir: Path | None,
     as_json: bool,
+    allow_dirty: bool,
 ) -> None:
     """Answer and decline metrics on a SQuAD v1.1 or v2.0 JSON file.
 
@@ -431,9 +466,13 @@ def squad_command(
     """
     from assistant.evaluation import run_eval, write_reports
     from assistant.evaluation.metrics import DECLINE_METRICS
+    from assistant.evaluation.report import check_results_target, git_provenance
     from assistant.evaluation.runner import reader_judge
     from assistant.evaluation.squad import SquadSelectionError, load_squad, squad_runtime
 
+    if out_dir is not None:
+        check_results_target(out_dir, allow_dirty=allow_dirty)
+    provenance = git_provenance()
     try:
         dataset = load_squad(file, limit=limit, articles=articles, sample=sample, seed=seed)
     except SquadSelectionError as exc:
@@ -454,6 +493,7 @@ def squad_command(
             run,
             out_dir,
             meta={
+                **provenance,
                 "squad_file": str(file),
                 **selection,
                 "article_titles": dataset.articles,
@@ -513,8 +553,11 @@ def squad_command(
     help="Also write every row and the metrics to this JSON file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
+@allow_dirty_option
 @pass_app
-def verify_command(app: AppContext, file: Path, out_file: Path | None, as_json: bool) -> None:
+def verify_command(
+    app: AppContext, file: Path, out_file: Path | None, as_json: bool, allow_dirty: bool
+) -> None:
     """How the citation checker judges LLM sentences: a verification set (see eval/README.md).
 
     Each claim is checked against its passage as an LLM sentence citing it would be; reported are
@@ -523,6 +566,7 @@ def verify_command(app: AppContext, file: Path, out_file: Path | None, as_json: 
     import json
 
     from assistant.citations import check_sentence
+    from assistant.evaluation.report import check_results_target, git_provenance
     from assistant.evaluation.verification import (
         VerificationPair,
         as_chunk,
@@ -530,6 +574,9 @@ def verify_command(app: AppContext, file: Path, out_file: Path | None, as_json: 
         run_verification,
     )
 
+    if out_file is not None:
+        check_results_target(out_file, allow_dirty=allow_dirty)
+    provenance = git_provenance()
     pairs = load_verification_set(file)
     runtime = app.runtime
     reader = runtime.reader
@@ -550,7 +597,9 @@ def verify_command(app: AppContext, file: Path, out_file: Path | None, as_json: 
     result = run_verification(pairs, check)
     if out_file is not None:
         out_file.parent.mkdir(parents=True, exist_ok=True)
-        out_file.write_text(json.dumps({"file": str(file), **result}, indent=2) + "\n")
+        out_file.write_text(
+            json.dumps({"file": str(file), "meta": provenance, **result}, indent=2) + "\n"
+        )
     if as_json:
         print_json({"file": str(file), "metrics": result["metrics"], "by_kind": result["by_kind"]})
         return

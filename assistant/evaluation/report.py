@@ -49,11 +49,15 @@ def _fmt(value: float | None, name: str = "") -> str:
     return f"{value:.3f}"
 
 
-def git_commit(directory: str | Path = ".") -> str | None:
-    """The HEAD commit of the git work tree at ``directory``, or None outside one or without git."""
+RESULTS_DIR = Path("eval") / "results"
+"""Where committed measurements live, relative to the repository's top level."""
+
+
+def _git(directory: str | Path, *args: str) -> str | None:
+    """``git ARGS`` run in ``directory``: its standard output, or None when git fails or is absent."""
     try:
         done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
+            ["git", *args],
             cwd=directory,
             capture_output=True,
             text=True,
@@ -62,15 +66,63 @@ def git_commit(directory: str | Path = ".") -> str | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    commit = done.stdout.strip()
-    return commit if done.returncode == 0 and commit else None
+    return done.stdout if done.returncode == 0 else None
+
+
+def git_commit(directory: str | Path = ".") -> str | None:
+    """The HEAD commit of the git work tree at ``directory``, or None outside one or without git."""
+    commit = (_git(directory, "rev-parse", "HEAD") or "").strip()
+    return commit or None
+
+
+def git_dirty(directory: str | Path = ".") -> bool | None:
+    """Whether the git work tree at ``directory`` differs from its HEAD commit: anything that
+    ``git status --porcelain`` lists (staged, unstaged or untracked; only what .gitignore ignores
+    is left out). None outside a work tree or without git."""
+    status = _git(directory, "status", "--porcelain")
+    return None if status is None else bool(status.strip())
+
+
+def git_root(directory: str | Path = ".") -> Path | None:
+    """The top level of the git work tree at ``directory``, or None outside one or without git."""
+    top = (_git(directory, "rev-parse", "--show-toplevel") or "").strip()
+    return Path(top).resolve() if top else None
+
+
+def git_provenance(directory: str | Path = ".") -> dict[str, Any]:
+    """``{"git_commit": ..., "git_dirty": ...}`` of the work tree at ``directory`` (both None
+    outside one): what a results file records about the code that produced it."""
+    return {"git_commit": git_commit(directory), "git_dirty": git_dirty(directory)}
+
+
+def check_results_target(
+    target: str | Path, *, allow_dirty: bool, directory: str | Path = "."
+) -> None:
+    """Refuse (AssistantError, one line) to write ``target`` into the ``eval/results/`` folder of
+    the git work tree at ``directory`` while that tree has uncommitted changes, unless
+    ``allow_dirty``: a committed measurement must name the code that produced it. Outside a work
+    tree, or for a target elsewhere, nothing is checked."""
+    if allow_dirty:
+        return
+    root = git_root(directory)
+    if root is None:
+        return
+    results = (root / RESULTS_DIR).resolve()
+    path = (Path(directory) / target).resolve()
+    if not path.is_relative_to(results) or git_dirty(directory) is not True:
+        return
+    raise AssistantError(
+        f"{target}: refusing to write into {RESULTS_DIR}/ from a working tree with uncommitted "
+        "changes (see `git status`): commit first, or pass --allow-dirty"
+    )
 
 
 def _complete_meta(run: EvalRun, meta: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(meta)
     out.setdefault("date", dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat())
     if "git_commit" not in out:
-        out["git_commit"] = git_commit()
+        out.update({k: v for k, v in git_provenance().items() if k not in out})
+    out.setdefault("git_dirty", None)  # a commit given without its state: unknown
     out.setdefault("k", run.k)
     out.setdefault("n_questions", run.n_questions)
     return out
@@ -96,7 +148,7 @@ def _md_cell(text: str) -> str:
 def summary_markdown(run: EvalRun, meta: Mapping[str, Any]) -> str:
     """The Markdown summary: metrics table, then the failing questions with their reasons."""
     lines = ["# Evaluation summary", ""]
-    for key in ("date", "git_commit", "sets"):
+    for key in ("date", "git_commit", "git_dirty", "sets"):
         if meta.get(key) is not None:
             value = meta[key]
             shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
@@ -253,7 +305,8 @@ def write_reports(run: EvalRun, out_dir: str | Path, *, meta: dict[str, Any]) ->
     """Write results.json, summary.md and report.html into out_dir; return their paths by kind.
 
     ``meta`` (git commit, date, settings, set files, ...) is stored as given; ``date`` (UTC),
-    ``git_commit``, ``k`` and ``n_questions`` are filled in when missing.
+    ``git_commit`` and ``git_dirty`` (of the current directory's work tree, both None outside
+    one), ``k`` and ``n_questions`` are filled in when missing.
     """
     out = Path(out_dir)
     full_meta = _complete_meta(run, meta)
