@@ -124,6 +124,7 @@ class Citation:
             "chunk_id": self.chunk_id,
             "passage": self.passage,
             "highlights": [list(h) for h in self.highlights],
+            "source": self.source,
         }
 
 

@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from assistant.cli.context import AppContext, pass_app, print_json
+from assistant.cli.eval_feedback import from_feedback_command
 from assistant.config import Settings
 from assistant.errors import AssistantError
 
@@ -48,7 +49,8 @@ class EvalGroup(click.Group):
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage(
-            ctx.command_path, "[OPTIONS] SET... | beir DIR | squad FILE | verify FILE [OPTIONS]"
+            ctx.command_path,
+            "[OPTIONS] SET... | beir DIR | squad FILE | verify FILE | from-feedback --out FILE",
         )
 
 
@@ -615,3 +617,6 @@ def verify_command(
     for name, row in result["by_kind"].items():
         table.add_row(name, str(row["n"]), str(row["supported"]))
     console.print(table)
+
+
+command.add_command(from_feedback_command)

@@ -2,6 +2,9 @@
 
 A rating is written the moment a reader clicks thumbs up or down; a comment added afterwards is
 written as a second line with the same `id`, so the last line of an id is the complete record.
+Each record holds what a reviewer needs to turn it into an evaluation item
+(`assistant eval from-feedback`): the question, the turns before it, the answer, its citations
+(with quotes and passages) and the retrieved passages.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class FeedbackEntry:
     rating: Rating
     comment: str = ""
     abstained: bool = False
+    history: list[dict[str, str]] = field(default_factory=list)  # the turns before the question
+    retrieved: list[dict[str, str]] = field(default_factory=list)  # chunk_id, document_id, text
     time: str = field(default_factory=utc_now)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -45,6 +50,8 @@ class FeedbackEntry:
             "answer": self.answer,
             "abstained": self.abstained,
             "citations": self.citations,
+            "history": self.history,
+            "retrieved": self.retrieved,
         }
 
 
