@@ -14,7 +14,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableLambda
 
-from assistant.conversation import clean_question, standalone_query
+from assistant.conversation import clean_question, recent_history, standalone_query
 from assistant.generation.base import Answerer
 from assistant.retrieval import HybridRetriever
 from assistant.types import Answer, ScoredChunk, Turn
@@ -38,7 +38,11 @@ class _LangChainRetriever(BaseRetriever):
 
 
 class AssistantChain:
-    """question + history -> standalone query -> passages -> cited answer."""
+    """question + history -> standalone query -> passages -> cited answer.
+
+    The question is cleaned and bounded, and only the most recent turns of the history that fit
+    (`recent_history`) reach the condenser and the answerer.
+    """
 
     def __init__(
         self,
@@ -47,11 +51,15 @@ class AssistantChain:
         answerer: Answerer,
         condense: Condenser | None = None,
         max_question_chars: int = 2000,
+        max_history_turns: int = 20,
+        max_turn_chars: int = 8000,
     ) -> None:
         self.retriever = retriever
         self.answerer = answerer
         self.condense = condense or standalone_query
         self.max_question_chars = max_question_chars
+        self.max_history_turns = max_history_turns
+        self.max_turn_chars = max_turn_chars
         self._lc_retriever = _LangChainRetriever(hybrid=retriever)
         self.prepare = RunnableLambda(self._prepare, name="standalone_query") | RunnableLambda(
             self._retrieve, name="retrieve"
@@ -61,7 +69,9 @@ class AssistantChain:
     def _prepare(self, inputs: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
         question = clean_question(inputs["question"], self.max_question_chars)
-        history: list[Turn] = inputs.get("history") or []
+        history = recent_history(
+            inputs.get("history") or [], self.max_history_turns, self.max_turn_chars
+        )
         query = self.condense(question, history)
         timings = {"condense": (time.perf_counter() - started) * 1000}
         return {"question": question, "history": history, "query": query, "timings": timings}

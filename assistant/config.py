@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+# Room above a base64-encoded file for the rest of a request (JSON, history, multipart headers).
+REQUEST_SLACK_BYTES = 1024 * 1024
 
 DEFAULT_CONFIG_FILE = "assistant.toml"
 
@@ -38,8 +42,17 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     chunk_size: int = Field(1000, ge=100)
     chunk_overlap: int = Field(0, ge=0)
-    max_question_chars: int = 2000
+    max_question_chars: int = Field(2000, ge=1)
+    max_history_turns: int = Field(
+        20, ge=0, description="Most recent conversation turns an answer may use."
+    )
+    max_turn_chars: int = Field(
+        8000, ge=1, description="Longest conversation turn kept in the history."
+    )
     max_file_mb: float = 20.0
+    max_upload_mb: float = Field(
+        100.0, gt=0, description="Most a single upload (all its files together) may hold."
+    )
     reader_weights: Path | None = Field(
         None, description="The reader's weights file (default: the one shipped in the package)."
     )
@@ -73,15 +86,37 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     auth: SecretStr | None = Field(None, description="user:password for the web page.")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names the web page answers to besides localhost, 127.0.0.1, [::1] "
+        "and the address it binds (comma-separated in the environment).",
+    )
 
     @field_validator("chroma_url", "llm_base_url", "llm_model", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if isinstance(items, list):
+            return [str(item).strip().lower() for item in items if str(item).strip()]
+        return value
+
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body other than a file upload: one file in base64, and room."""
+        return (self.max_file_bytes * 4) // 3 + REQUEST_SLACK_BYTES
 
     @property
     def api_key(self) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 from assistant.errors import BadQuestion
 from assistant.types import Turn
@@ -22,6 +23,10 @@ _FUNCTION_WORDS = frozenset(
 
 
 _JOINERS = {"\u200c", "\u200d"}  # ZWNJ/ZWJ: part of Persian, Indic and emoji spelling
+# Raw text may exceed the limit by this much (whitespace and invisible characters that cleaning
+# removes); beyond it a question is refused before it is read character by character.
+RAW_FACTOR = 4
+RAW_FLOOR = 4096
 
 
 def _clean_char(ch: str) -> str:
@@ -37,16 +42,39 @@ def clean_question(text: str, max_chars: int) -> str:
     """Control characters removed and whitespace collapsed; empty or over-long questions refused.
 
     Any string is either cleaned or refused with a BadQuestion (one line): never another error.
+    Text far over the limit (RAW_FACTOR times it, at least RAW_FLOOR characters) is refused
+    before cleaning, so a huge question costs nothing to refuse.
     """
+    if len(text) > max(max_chars * RAW_FACTOR, RAW_FLOOR):
+        raise _too_long(len(text), max_chars)
     text = "".join(_clean_char(ch) for ch in text)
     text = " ".join(text.split())
     if not text:
         raise BadQuestion("the question is empty: type a question about the knowledge base")
     if len(text) > max_chars:
-        raise BadQuestion(
-            f"the question is {len(text):,} characters long; the limit is {max_chars:,}"
-        )
+        raise _too_long(len(text), max_chars)
     return text
+
+
+def _too_long(length: int, max_chars: int) -> BadQuestion:
+    """The one-line refusal of a question `length` characters long."""
+    return BadQuestion(f"the question is {length:,} characters long; the limit is {max_chars:,}")
+
+
+def recent_history(history: Sequence[Turn], max_turns: int, max_turn_chars: int) -> list[Turn]:
+    """The most recent turns that fit: at most `max_turns`, none longer than `max_turn_chars`.
+
+    Older turns are dropped, never refused: a follow-up needs only the last few. Walking back from
+    the newest turn, the history stops at the first turn that is too long, so what is kept is
+    always an unbroken run of the latest turns.
+    """
+    kept: list[Turn] = []
+    for turn in reversed(history):
+        if len(kept) >= max_turns or len(turn.content) > max_turn_chars:
+            break
+        kept.append(turn)
+    kept.reverse()
+    return kept
 
 
 def is_follow_up(question: str, history: list[Turn]) -> bool:

@@ -136,4 +136,6 @@ class Runtime:
             answerer=self.answerer,
             condense=condense,
             max_question_chars=self.settings.max_question_chars,
+            max_history_turns=self.settings.max_history_turns,
+            max_turn_chars=self.settings.max_turn_chars,
         )

@@ -22,17 +22,20 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.errors import AssistantError
+from assistant.config import Settings
+from assistant.conversation import clean_question
+from assistant.errors import AssistantError, BadQuestion
 from assistant.knowledge import FileResult, IngestReport, KnowledgeBase
 from assistant.runtime import Runtime
 from assistant.types import Answer, Chunk, Turn
 from assistant.ui import render
 from assistant.ui.feedback import FEEDBACK_FILE, FeedbackEntry, FeedbackLog, Rating, utc_now
+from assistant.ui.guard import allowed_host_names, guard_middleware, is_loopback, megabytes
 
 log = logging.getLogger(__name__)
 CSS_FILE = Path(__file__).with_name("style.css")
 JS_FILE = Path(__file__).with_name("page.js")
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+UPLOAD_FOLDER = "uploads"  # in the data directory: Gradio's temp folder for this app
 EXAMPLES = [
     "How much will Japan's defence budget grow by 2027?",
     "What is the Official Security Assistance framework?",
@@ -76,10 +79,18 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def history_turns(messages: list[dict[str, Any]]) -> list[Turn]:
-    """API history (list of {role, content}) as Turns; other entries are ignored."""
+def history_turns(messages: object, limit: int | None = None) -> list[Turn]:
+    """API history (list of {role, content}) as Turns; other entries are ignored.
+
+    Only the last `limit` entries are looked at (the chain keeps fewer still); anything but a
+    list is a BadQuestion.
+    """
+    if not isinstance(messages, list):
+        raise BadQuestion("the history must be a list of {role, content} turns")
     turns: list[Turn] = []
-    for m in messages:
+    for m in messages if limit is None else messages[max(0, len(messages) - limit) :]:
+        if not isinstance(m, dict):
+            continue
         content = m.get("content")
         if m.get("role") in ("user", "assistant") and isinstance(content, str):
             turns.append(Turn(m["role"], content))
@@ -125,35 +136,79 @@ class SourceContexts:
         return contexts
 
 
+def upload_folder(settings: Settings) -> Path:
+    """This app's own folder for uploaded files, made Gradio's temp folder (GRADIO_TEMP_DIR).
+
+    Gradio reads the variable when the page is built and launched and when it checks a file
+    path sent with an event, so one process serves one app's uploads.
+    """
+    folder = (settings.data_dir / UPLOAD_FOLDER).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    return folder
+
+
+def _size(path: Path) -> int:
+    """A file's size, 0 when it cannot be read (read_uploads then reports it as unreadable)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def read_uploads(
-    paths: list[str], max_bytes: int
+    paths: list[str],
+    max_bytes: int,
+    *,
+    upload_dir: Path | None = None,
+    max_total: int | None = None,
 ) -> tuple[list[tuple[str, bytes]], list[FileResult]]:
     """(original name, bytes) of each uploaded temp file; too-large files rejected unread.
 
     The temp files are Gradio's; their names are only labels and they are deleted once read.
+    With `upload_dir`, a path outside it (a file this app never received) refuses the whole
+    upload and is left alone; with `max_total`, so do files larger than it together. Refusals
+    are AssistantErrors (one line); nothing is read then.
     """
-    items: list[tuple[str, bytes]] = []
-    rejected: list[FileResult] = []
-    for raw in paths:
-        path = Path(raw)
-        name = path.name or "upload"
-        try:
-            size = path.stat().st_size
-            if size > max_bytes:
-                limit = max_bytes / (1024 * 1024)
-                rejected.append(
-                    FileResult(name, "rejected", f"larger than the {limit:g} MB upload limit")
-                )
-            else:
-                items.append((name, path.read_bytes()))
-        except OSError as exc:
-            rejected.append(
-                FileResult(name, "rejected", f"could not read the upload ({exc.strerror})")
+    files = [Path(raw) for raw in paths]
+    ours = files
+    if upload_dir is not None:
+        root = upload_dir.resolve()
+        ours = [f for f in files if f.resolve().is_relative_to(root)]
+    try:
+        foreign = next((f for f in files if f not in ours), None)
+        if foreign is not None:
+            raise AssistantError(
+                f"'{foreign.name}' is not a file uploaded to this page; nothing was added"
             )
-        finally:
+        total = sum(_size(f) for f in files) if max_total is not None else 0
+        if max_total is not None and total > max_total:
+            raise AssistantError(
+                f"these files come to {megabytes(total)} MB together; one upload may hold "
+                f"{megabytes(max_total)} MB; nothing was added"
+            )
+        items: list[tuple[str, bytes]] = []
+        rejected: list[FileResult] = []
+        for path in files:
+            name = path.name or "upload"
+            try:
+                size = path.stat().st_size
+                if size > max_bytes:
+                    limit = max_bytes / (1024 * 1024)
+                    rejected.append(
+                        FileResult(name, "rejected", f"larger than the {limit:g} MB upload limit")
+                    )
+                else:
+                    items.append((name, path.read_bytes()))
+            except OSError as exc:
+                rejected.append(
+                    FileResult(name, "rejected", f"could not read the upload ({exc.strerror})")
+                )
+        return items, rejected
+    finally:
+        for path in ours:
             with contextlib.suppress(OSError):
                 path.unlink()
-    return items, rejected
 
 
 def build_app(runtime: Runtime) -> gr.Blocks:
@@ -163,6 +218,7 @@ def build_app(runtime: Runtime) -> gr.Blocks:
     chain = runtime.chain
     feedback_log = FeedbackLog(settings.data_dir / FEEDBACK_FILE)
     max_bytes = settings.max_file_bytes
+    uploads = upload_folder(settings)  # before gr.Blocks: Gradio reads it there
 
     contexts = SourceContexts(knowledge)
 
@@ -181,6 +237,12 @@ def build_app(runtime: Runtime) -> gr.Blocks:
         if not question.strip():
             yield "", messages, session
             return
+        try:
+            clean_question(question, settings.max_question_chars)
+        except BadQuestion as exc:  # refused before the question is shown back
+            refused = {"role": "assistant", "content": render.error_html(str(exc))}
+            yield question, [*messages, refused], session
+            return
         shown = [*messages, {"role": "user", "content": render.user_html(question)}]
         yield "", [*shown, {"role": "assistant", "content": render.pending_html("")}], session
         text = ""
@@ -189,6 +251,9 @@ def build_app(runtime: Runtime) -> gr.Blocks:
                 if isinstance(item, Answer):
                     final = [*shown, {"role": "assistant", "content": render_answer(item)}]
                     session.turns.extend([Turn("user", question), Turn("assistant", item.text)])
+                    excess = len(session.turns) - settings.max_history_turns
+                    if excess > 0:
+                        del session.turns[:excess]
                     session.exchanges[len(final) - 1] = Exchange(
                         question=question,
                         answer=item.text,
@@ -264,7 +329,12 @@ def build_app(runtime: Runtime) -> gr.Blocks:
         if not files:
             return render.notice_html("Choose one or more files first.", "warn"), *kb_view(), None
         progress(0.0, desc="Reading files")
-        items, rejected = read_uploads(list(files), max_bytes)
+        try:
+            items, rejected = read_uploads(
+                list(files), max_bytes, upload_dir=uploads, max_total=settings.max_upload_bytes
+            )
+        except AssistantError as exc:
+            return render.error_html(str(exc)), *kb_view(), None
 
         def step(done: int, total: int, what: str) -> None:
             desc = "Embedding" if what == "embedding" else f"Embedding {what}"
@@ -322,7 +392,8 @@ def build_app(runtime: Runtime) -> gr.Blocks:
     def ask_api(question: str, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """Ask one question; history is a list of {role, content}. Returns `ask --json`'s object."""
         try:
-            return chain.ask(question, history_turns(history or [])).to_json()
+            turns = history_turns(history or [], settings.max_history_turns)
+            return chain.ask(question, turns).to_json()
         except AssistantError as exc:
             return {"error": str(exc)}
 
@@ -536,11 +607,13 @@ def theme() -> gr.themes.Base:
     )
 
 
-def launch_options(runtime: Runtime) -> dict[str, Any]:
-    """The launch() arguments: loopback unless told, no share link, no analytics, size limits."""
+def launch_options(runtime: Runtime, host: str | None = None) -> dict[str, Any]:
+    """The launch() arguments: no share link, no analytics, size limits, and the request guard
+    (host names, origins, body sizes, sign-in throttle) for a server bound to `host`."""
     settings = runtime.settings
     auth = parse_auth(settings.auth.get_secret_value() if settings.auth is not None else None)
     return {
+        "app_kwargs": {"middleware": guard_middleware(settings, host or settings.host)},
         "share": False,
         "auth": auth,
         "auth_message": "Sign in to the knowledge assistant." if auth else None,
@@ -565,11 +638,17 @@ def create_app(runtime: Runtime) -> gr.Blocks:
 
 def serve(runtime: Runtime, host: str, port: int) -> None:
     """Serve the page until interrupted."""
-    options = launch_options(runtime)  # a malformed ASSISTANT_AUTH fails before any loading
-    if host not in LOOPBACK and options["auth"] is None:
+    options = launch_options(runtime, host)  # a malformed ASSISTANT_AUTH fails before loading
+    if not is_loopback(host):
+        if options["auth"] is None:
+            print(
+                f"warning: serving on {host} without ASSISTANT_AUTH: anyone who can reach this "
+                "port can read and change the knowledge base",
+                file=sys.stderr,
+            )
+        names = ", ".join(sorted(allowed_host_names(host, runtime.settings.allowed_hosts)))
         print(
-            f"warning: serving on {host} without ASSISTANT_AUTH: anyone who can reach this "
-            "port can read and change the knowledge base",
+            f"note: answering only requests for {names} (ASSISTANT_ALLOWED_HOSTS adds names)",
             file=sys.stderr,
         )
     app = create_app(runtime)
