@@ -214,6 +214,74 @@ def test_follow_up_declined_feedback_and_new_conversation(
     assert p.locator("#chatbot .bot").count() == 1 and p.locator("#chatbot .user").count() == 1
 
 
+def test_thumbs_down_export_review_and_eval(
+    page: Watched,
+    server: tuple[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Feedback becomes evaluation: rate, download the draft, review it, run it with a gate."""
+    from assistant.cli.context import AppContext
+    from tests.cli_helpers import run_main
+
+    p = page.page
+    ask(p, "Which country does the article call the closest US ally in Asia?")
+    p.locator("#chatbot button[aria-label='Dislike']").last.click()
+    p.locator("#feedback-comment textarea").wait_for(state="visible")
+    p.locator("#feedback-comment textarea").fill("Say it in one word: Japan.")
+    p.locator("#feedback-send").click()
+    p.locator("#feedback-comment textarea").wait_for(state="hidden")
+    record = [
+        json.loads(line)
+        for line in (server[1].settings.data_dir / "feedback.jsonl").read_text().splitlines()
+    ][-1]
+    assert record["history"] == [] and record["retrieved"]
+    assert {"chunk_id", "document_id", "source", "text"} <= set(record["retrieved"][0])
+
+    p.get_by_role("tab", name="Knowledge base").click()
+    from playwright.sync_api import expect
+
+    latest = p.locator("#feedback-latest")
+    expect(latest).to_contain_text("closest US ally in Asia")  # refreshed when the tab opens
+    assert "Say it in one word: Japan." in latest.inner_text()
+    p.locator("#feedback-panel").screenshot(path=str(SCREENSHOTS / "feedback.png"))
+    with p.expect_download() as download:
+        p.locator("#feedback-download").click()
+    draft = tmp_path / "draft.yaml"
+    download.value.save_as(draft)
+    text = draft.read_text(encoding="utf-8")
+    assert "# Reader's comment: Say it in one word: Japan." in text
+
+    # The reviewer keeps only this item, says what a right answer holds, and keeps the cited
+    # passages (deleting the retrieved-only ones).
+    items = text.split("\n# From feedback ")
+    mine = next(i for i in items if "closest US ally in Asia?" in i)
+    kept: list[str] = []
+    skip = False
+    for line in mine.splitlines()[1:]:
+        if skip:
+            skip = False
+            continue
+        if "# retrieved, not cited" in line:
+            skip = True
+            continue
+        kept.append(line)
+        if line.startswith("  question: "):
+            kept.append('  must_include: [["Japan"]]')
+    draft.write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+    monkeypatch.setattr(AppContext, "runtime", property(lambda self: server[1]))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(server[1].settings.data_dir))
+    out = tmp_path / "out"
+    argv = ["eval", str(draft), "--out", str(out), "--json", "--min", "must_include=1"]
+    code, stdout, err = run_main(capsys, [*argv, "--min", "hit_at_k=1"])
+    assert code == 0, err
+    assert json.loads(stdout)["metrics"]["must_include"] == 1.0
+    code, _, err = run_main(capsys, [*argv, "--min", "latency_p95_ms=1"])  # 1 ms: fails
+    assert code == 1 and "gate failed" in err
+
+
 def test_conversations_are_private(page: Watched, browser: Any, server: tuple[str, Any]) -> None:
     ask(page.page, "Which multilateral groupings is Japan part of?")
     other = browser.new_context()

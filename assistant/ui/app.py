@@ -25,6 +25,7 @@ import gradio as gr
 from assistant.config import Settings
 from assistant.conversation import clean_question
 from assistant.errors import AssistantError, BadQuestion
+from assistant.evaluation.from_feedback import draft_set, read_feedback, select
 from assistant.knowledge import FileResult, IngestReport, KnowledgeBase
 from assistant.runtime import Runtime
 from assistant.types import Answer, Chunk, Turn
@@ -58,6 +59,8 @@ class Exchange:
     answer: str
     citations: list[dict[str, Any]]
     abstained: bool
+    history: list[dict[str, str]] = field(default_factory=list)  # the turns before the question
+    retrieved: list[dict[str, str]] = field(default_factory=list)  # the passages it read
 
 
 @dataclass
@@ -250,6 +253,7 @@ def build_app(runtime: Runtime) -> gr.Blocks:
             for item in chain.stream(question, list(session.turns)):
                 if isinstance(item, Answer):
                     final = [*shown, {"role": "assistant", "content": render_answer(item)}]
+                    before = [{"role": t.role, "content": t.content} for t in session.turns]
                     session.turns.extend([Turn("user", question), Turn("assistant", item.text)])
                     excess = len(session.turns) - settings.max_history_turns
                     if excess > 0:
@@ -259,6 +263,16 @@ def build_app(runtime: Runtime) -> gr.Blocks:
                         answer=item.text,
                         citations=[c.to_json() for c in item.citations],
                         abstained=item.abstained,
+                        history=before,
+                        retrieved=[
+                            {
+                                "chunk_id": hit.chunk.chunk_id,
+                                "document_id": hit.chunk.document_id,
+                                "source": hit.chunk.source,
+                                "text": hit.chunk.text,
+                            }
+                            for hit in item.retrieved[: settings.k]
+                        ],
                     )
                     yield "", final, session
                 else:
@@ -296,6 +310,8 @@ def build_app(runtime: Runtime) -> gr.Blocks:
             citations=exchange.citations,
             rating=rating,
             abstained=exchange.abstained,
+            history=exchange.history,
+            retrieved=exchange.retrieved,
         )
         feedback_log.append(entry)
         session.pending = entry
@@ -322,6 +338,18 @@ def build_app(runtime: Runtime) -> gr.Blocks:
             render.documents_html(records, knowledge.chunk_count()),
             gr.update(choices=choices, value=None),
         )
+
+    def feedback_view() -> tuple[str, Any]:
+        """Feedback counts, the latest thumbs-down, and the thumbs-down as a draft question set."""
+        records = read_feedback(feedback_log.path)
+        down = select(records)
+        if not down:
+            return render.feedback_html(records), gr.update(value=None, visible=False)
+        exports = uploads / "exports"
+        exports.mkdir(parents=True, exist_ok=True)
+        draft = exports / "feedback-draft.yaml"
+        draft.write_text(draft_set(down, source=FEEDBACK_FILE), encoding="utf-8")
+        return render.feedback_html(records), gr.update(value=str(draft), visible=True)
 
     def upload_files(
         files: list[str] | None, progress: gr.Progress = gr.Progress()
@@ -550,6 +578,19 @@ def build_app(runtime: Runtime) -> gr.Blocks:
                                 )
                                 cancel_button = gr.Button("Cancel", elem_id="cancel-remove")
                         remove_result = gr.HTML(elem_id="remove-result")
+                with gr.Column(elem_id="feedback-panel"):
+                    gr.HTML(
+                        '<h3 class="panel-title">Feedback</h3><p class="panel-hint">Thumbs-down '
+                        "answers become draft evaluation items: review the file, then run "
+                        "<code>assistant eval FILE</code> (the same as "
+                        "<code>assistant eval from-feedback</code>).</p>"
+                    )
+                    feedback_summary = gr.HTML(elem_id="feedback-summary")
+                    feedback_download = gr.DownloadButton(
+                        "Download thumbs-down as a draft question set",
+                        visible=False,
+                        elem_id="feedback-download",
+                    )
 
         chat_io = ([question, chatbot, session], [question, chatbot, session])
         private: dict[str, Any] = {"api_visibility": "private"}
@@ -568,6 +609,9 @@ def build_app(runtime: Runtime) -> gr.Blocks:
 
         app.load(kb_view, None, [documents, doc_choice], **private)
         kb_tab.select(kb_view, None, [documents, doc_choice], **private)
+        feedback_out = [feedback_summary, feedback_download]
+        app.load(feedback_view, None, feedback_out, **private)
+        kb_tab.select(feedback_view, None, feedback_out, **private)
         ingest: dict[str, Any] = {"concurrency_id": "ingest", "concurrency_limit": 1, **private}
         upload_button.click(
             upload_files,

@@ -12,6 +12,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from assistant.knowledge import IngestReport, Status
 from assistant.types import Answer, AnswerSentence, Chunk, Citation, DocumentRecord
@@ -345,3 +346,27 @@ def plural(n: int, noun: str) -> str:
 
 def notice_html(message: str, kind: str = "ok") -> str:
     return f'<div class="notice {esc(kind)}">{esc(message)}</div>'
+
+
+def feedback_html(records: Sequence[dict[str, Any]]) -> str:
+    """Feedback counts and the latest thumbs-down (question, comment, when)."""
+    up = sum(r.get("rating") == "up" for r in records)
+    down = [r for r in records if r.get("rating") == "down"]
+    summary = (
+        '<div class="kb-summary">'
+        f'<span class="kb-stat"><b>{up}</b> helpful</span>'
+        f'<span class="kb-stat"><b>{len(down)}</b> not helpful</span></div>'
+    )
+    if not down:
+        return summary + '<p class="kb-empty">No thumbs-down yet.</p>'
+    latest = down[-1]
+    comment = (
+        f'<div class="fb-comment">“{esc(str(latest["comment"]))}”</div>'
+        if latest.get("comment")
+        else '<div class="fb-comment muted">no comment</div>'
+    )
+    return (
+        f'{summary}<div class="fb-latest" id="feedback-latest"><div class="fb-label">Latest '
+        f"thumbs-down, {esc(_short_time(str(latest.get('time', ''))))} UTC</div>"
+        f'<div class="fb-question">{esc(str(latest.get("question", "")))}</div>{comment}</div>'
+    )
