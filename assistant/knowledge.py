@@ -26,6 +26,7 @@ import hashlib
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -146,6 +147,30 @@ class _Prepared:
     chunks: list[Chunk]
 
 
+# ---- test hook (tests/test_crash_ingest.py) ----
+# ASSISTANT_TEST_PAUSE_AT=<phase>[:<n>] makes the n-th arrival (default the 1st) at a named phase
+# boundary of a write append "<phase> <n> <detail>" to the file ASSISTANT_TEST_PAUSE_FILE and then
+# sleep, so that a test can SIGKILL the process exactly there. Phases: "parse" (before loading each
+# file), "embed" (before each group's encode call), "upsert" (the group's write-ahead notes are
+# open, before its store upsert), "registry" (before each document's registry commit), "bm25"
+# (index rebuilt, before it is saved). Read once at import; unset, a boundary costs one test.
+_PAUSE_AT = os.environ.get("ASSISTANT_TEST_PAUSE_AT", "")
+_pause_arrivals: dict[str, int] = {}
+
+
+def _test_pause(phase: str, detail: object = "") -> None:
+    """The test hook above; does nothing unless ASSISTANT_TEST_PAUSE_AT is set."""
+    if not _PAUSE_AT:
+        return
+    wanted, _, nth = _PAUSE_AT.partition(":")
+    arrival = _pause_arrivals[phase] = _pause_arrivals.get(phase, 0) + 1
+    if phase != wanted or arrival != int(nth or 1):
+        return
+    with open(os.environ["ASSISTANT_TEST_PAUSE_FILE"], "a", encoding="utf-8") as marker:
+        marker.write(f"{phase} {arrival} {detail}\n")
+    time.sleep(float(os.environ.get("ASSISTANT_TEST_PAUSE_SECONDS", "600")))
+
+
 _Work = tuple["_Prepared", Status, set[str], list[Chunk], list[Chunk], set[str]]
 EMBED_GROUP = 256  # new chunks embedded per encode call, across documents
 
@@ -240,6 +265,7 @@ class KnowledgeBase:
 
     def _rebuild_bm25(self) -> BM25Index:
         index = self._build_bm25()
+        _test_pause("bm25", len(index))
         index.save(self.bm25_dir)
         return index
 
@@ -328,6 +354,7 @@ class KnowledgeBase:
         prepared: list[_Prepared] = []
         report = IngestReport(results=list(rejected))
         for path in files:
+            _test_pause("parse", path.name)
             try:
                 doc = load_document(path, source=source_key(path), max_bytes=self.max_file_bytes)
                 prepared.append(self._prepare(path.name, doc, doc.source))
@@ -344,6 +371,7 @@ class KnowledgeBase:
         report = IngestReport()
         for raw_name, data in items:
             name = Path(raw_name.replace("\\", "/")).name or "upload"
+            _test_pause("parse", name)
             try:
                 doc = load_bytes(data, name, source=f"upload/{name}", max_bytes=self.max_file_bytes)
                 prepared.append(self._prepare(name, doc, doc.source))
@@ -421,6 +449,7 @@ class KnowledgeBase:
 
                     # one encode call for many small documents: the model is the cost of ingestion
                     texts = [c.text for w in group for c in w[3]]
+                    _test_pause("embed", f"{len(group)} documents, {len(texts)} chunks")
                     vectors = self.embedder.embed(texts, on_batch=advance) if texts else None
                     self._write_group(group, vectors, report)
             finally:
@@ -454,6 +483,7 @@ class KnowledgeBase:
             records.append(record)
         new = [c for w in group for c in w[3]]
         if new and vectors is not None:
+            _test_pause("upsert", f"{len(group)} documents, {len(new)} chunks")
             self.store.add(new, vectors)
             report.embedded += len(new)
         for (item, status, _existing, _new, kept, stale), record in zip(
@@ -463,6 +493,7 @@ class KnowledgeBase:
                 self.store.update_metadata(kept)
             if stale:
                 self.store.delete(sorted(stale))
+            _test_pause("registry", item.document_id)
             self.registry.finish(item.document_id, record)
             report.results.append(
                 FileResult(

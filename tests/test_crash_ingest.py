@@ -1,24 +1,37 @@
-"""Real crashes: `python -m assistant ingest` (real model, embedded Chroma) SIGKILLed part-way,
-files changed in between, a `sources remove` killed too, then the same ingest run to the end.
-The result must equal a clean ingest of the final files: the same chunk ids in Chroma, a BM25
-index of exactly those ids, the same registry rows, no orphan chunks, no unfinished writes.
+"""Real crashes: ingests SIGKILLed part-way, then recovered; the result must equal a clean ingest.
 
-Progress is read the way any observer could: the registry (SQLite, WAL) is polled for how many
-documents are complete and whether a write-ahead note is open, and the kill lands a seeded random
-few milliseconds later, so the runs hit the embedding, the Chroma upsert, the deletes and the
-registry commit at different points.
+test_kill_at_each_phase_then_recover: a deliberate kill in every phase of an ingest (parsing,
+embedding, the Chroma upsert, half-way through it, the registry commit, the BM25 save), chosen by
+the test hook in assistant/knowledge.py (ASSISTANT_TEST_PAUSE_AT=<phase>:<n> pauses the n-th
+arrival there and writes a marker line), run by tests/crash_driver.py: the package's knowledge
+base and embedded Chroma with the fake embedder, so each run takes a few seconds. Each kill point
+is printed with what it left (see them with `pytest -rA tests/test_crash_ingest.py -k phase` or
+`-s`). After each kill: `doctor` reports the damage, `doctor --repair` leaves every index in
+agreement with each document entirely old or entirely new, and the same ingest run again (from
+the repaired directory and from an untouched copy of the killed one) equals a clean ingest.
+
+test_killed_ingests_and_remove_then_rerun_equal_a_clean_ingest: `python -m assistant ingest`
+(real model, embedded Chroma) SIGKILLed part-way at random, files changed in between, a
+`sources remove` killed too, then the same ingest run to the end. The result must equal a clean
+ingest of the final files: the same chunk ids in Chroma, a BM25 index of exactly those ids, the
+same registry rows, no orphan chunks, no unfinished writes. Progress is read the way any observer
+could: the registry (SQLite, WAL) is polled for how many documents are complete and whether a
+write-ahead note is open, and the kill lands a seeded random few milliseconds later.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +39,7 @@ from assistant.config import load_settings
 from assistant.index.bm25 import BM25Index, fingerprint
 from assistant.index.store import ChromaStore
 from assistant.runtime import Runtime
+from tests.crash_driver import run_steps
 
 pytestmark = pytest.mark.integration
 
@@ -53,13 +67,13 @@ WORDS = [
 ]
 
 
-def write_corpus(folder: Path, n: int, seed: int) -> None:
+def write_corpus(folder: Path, n: int, seed: int, *, start: int = 0, parts: int = 4) -> None:
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
+    for i in range(start, start + n):
         paras = [
             f"Report {i}, part {j}. " + " ".join(rng.choice(WORDS) for _ in range(45)) + "."
-            for j in range(4)
+            for j in range(parts)
         ]
         (folder / f"report{i:02d}.md").write_text(f"# Report {i}\n\n" + "\n\n".join(paras))
 
@@ -216,3 +230,194 @@ def registry_first_document(data: Path) -> str:
         row = conn.execute("SELECT document_id FROM documents ORDER BY document_id").fetchone()
     assert row is not None
     return str(row[0])
+
+
+# ---- a deliberate kill in each phase (the pause hook), with the fake embedder ----
+
+DRIVER = Path(__file__).with_name("crash_driver.py")
+BASE_DOCS, NEW_DOCS, REVISED = 30, 40, range(6)  # ~340 new chunks: two embedding groups of 256
+# (phase, n): SIGKILL at the n-th arrival at that boundary of the second ingest; what it hits
+KILL_POINTS = [
+    ("parse", 20),  # loading the 20th file: this run has written nothing yet
+    ("embed", 2),  # encoding group 2: group 1 complete, no note open
+    ("upsert", 1),  # group 1's notes open (6 revised documents among them), nothing upserted
+    ("upsert-half", 1),  # half of group 1's new chunks in Chroma
+    ("registry", 4),  # group 1 upserted, 3 rows committed, the 4th's stale chunks deleted
+    ("bm25", 1),  # store and registry complete, the BM25 index rebuilt but not saved
+]
+
+
+def driver(docs: Path, *steps: str) -> list[Any]:
+    """Run tests/crash_driver.py to the end in a process of its own; its JSON lines."""
+    result = subprocess.run(
+        [sys.executable, str(DRIVER), str(docs), *steps],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def kill_at(docs: Path, data: Path, phase: str, n: int, marker: Path) -> str:
+    """Start an ingest paused at the n-th arrival at phase, SIGKILL it there; the marker line."""
+    proc = subprocess.Popen(
+        [sys.executable, str(DRIVER), str(docs), f"ingest:{data}"],
+        env={
+            **os.environ,
+            "ASSISTANT_TEST_PAUSE_AT": f"{phase}:{n}",
+            "ASSISTANT_TEST_PAUSE_FILE": str(marker),
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (marker.exists() and marker.read_text().endswith("\n")):
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                pytest.fail(f"the ingest ended (rc {proc.returncode}) before {phase}:{n}\n{err}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the ingest did not reach {phase}:{n} in 120 s")
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        if proc.stderr is not None:
+            proc.stderr.close()
+    return marker.read_text().strip()
+
+
+@pytest.fixture(scope="module")
+def phase_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The documents (final version), a data directory holding their first version, and the state
+    a clean ingest of the final version leaves."""
+    root = tmp_path_factory.mktemp("phases")
+    docs = root / "docs"
+    write_corpus(docs, BASE_DOCS, seed=1, parts=6)
+    base = root / "base"
+    base_state = driver(docs, f"ingest:{base}", f"state:{base}")[1]
+    for i in REVISED:
+        path = docs / f"report{i:02d}.md"
+        path.write_text(path.read_text().replace("Report", "Revised report"))
+    write_corpus(docs, NEW_DOCS, seed=2, start=BASE_DOCS, parts=6)
+    clean = root / "clean"
+    ingested, clean_state = driver(docs, f"ingest:{clean}", f"state:{clean}")
+    assert ingested["summary"].startswith(f"{BASE_DOCS + NEW_DOCS} added"), ingested
+    assert len(clean_state["chunk_ids"]) > 256, "one embedding group: the phases would not differ"
+    return {"docs": docs, "base": base, "base_state": base_state, "clean_state": clean_state}
+
+
+def consistent(state: dict[str, Any]) -> None:
+    """Registry, Chroma and BM25 agree: the same documents, counts and chunk ids; no open note."""
+    assert state["pending"] == []
+    assert [r[0] for r in state["registry"]] == list(state["chunks_by_doc"])  # no orphans
+    assert all(len(state["chunks_by_doc"][d]) == n for d, _sha, n in state["registry"])
+    assert state["bm25_fresh"] and state["bm25_ids"] == state["chunk_ids"]
+
+
+COMPARED = ("chunk_ids", "chunks_by_doc", "registry", "bm25_ids")
+
+
+def view(state: dict[str, Any]) -> dict[str, Any]:
+    return {key: state[key] for key in (*COMPARED, "pending", "bm25_fresh")}
+
+
+def same(state: dict[str, Any], clean: dict[str, Any]) -> bool:
+    return all(state[key] == clean[key] for key in COMPARED)
+
+
+def version_of(state: dict[str, Any], old: dict[str, Any], new: dict[str, Any]) -> dict[str, str]:
+    """Per document in the registry: "old" or "new" when its row and chunks are entirely that
+    version; "MIXED" otherwise (a half-written document)."""
+    rows = {r[0]: r for r in state["registry"]}
+    out = {}
+    for doc, row in rows.items():
+        chunks = state["chunks_by_doc"].get(doc)
+        for name, ref in (("new", new), ("old", old)):
+            if row in ref["registry"] and chunks == ref["chunks_by_doc"].get(doc):
+                out[doc] = name
+                break
+        else:
+            out[doc] = "MIXED"
+    return out
+
+
+@pytest.mark.parametrize(("phase", "n"), KILL_POINTS, ids=[f"{p}:{n}" for p, n in KILL_POINTS])
+def test_kill_at_each_phase_then_recover(
+    phase: str, n: int, phase_corpus: dict[str, Any], tmp_path: Path
+) -> None:
+    """SIGKILL at one named phase of an ingest, then doctor, repair, re-ingest.
+
+    Shows the kill point and what it left: `pytest -rA tests/test_crash_ingest.py -k phase`."""
+    docs, old, new = phase_corpus["docs"], phase_corpus["base_state"], phase_corpus["clean_state"]
+    repaired, rerun = tmp_path / "repaired", tmp_path / "rerun"
+    shutil.copytree(phase_corpus["base"], repaired)
+    line = kill_at(docs, repaired, phase, n, tmp_path / "marker")
+    assert line.startswith(f"{phase} {n} "), line
+    shutil.copytree(repaired, rerun)  # the killed directory, recovered by the ingest alone
+
+    # in this process (no other process touches these directories any more): the same calls
+    steps = run_steps(
+        docs,
+        [f"{s}:{repaired}" for s in ("state", "doctor", "repair", "state", "ingest", "state")]
+        + [f"{s}:{rerun}" for s in ("ingest", "state", "doctor")],
+    )
+    killed, doctor, repair, after_repair, _, after_ingest, _, after_rerun, doctor_rerun = steps
+
+    versions = version_of(killed, old, new)
+    to_write = {d for d, ids in new["chunks_by_doc"].items() if old["chunks_by_doc"].get(d) != ids}
+    committed = sum(1 for d in to_write if versions.get(d) == "new")
+    uncommitted = sorted(set(killed["chunks_by_doc"]) - {r[0] for r in killed["registry"]})
+    print(
+        f"\nkill point {phase}:{n} (marker: {line!r}): {committed} of "
+        f"{len(to_write)} documents to write committed, "
+        f"{len(killed['pending'])} write-ahead notes open, "
+        f"{len(killed['chunk_ids'])} chunks in Chroma (clean ingest {len(new['chunk_ids'])}; "
+        f"{sum(len(killed['chunks_by_doc'][d]) for d in uncommitted)} of "
+        f"{len(uncommitted)} unregistered documents), BM25 on disk "
+        f"{'in step' if killed['bm25_fresh'] else 'out of step'} with Chroma"
+        f"\n  doctor: {'ok' if doctor['ok'] else '; '.join(doctor['failed'])}"
+        f"\n  doctor --repair: {len(repair['repaired'])} actions "
+        f"({'; '.join(repair['repaired'][:3])}{' ...' if len(repair['repaired']) > 3 else ''})"
+        f", then {'ok' if repair['ok'] else repair['failed']}"
+        f"\n  re-ingest after repair == clean ingest: {same(after_ingest, new)}; "
+        f"re-ingest without repair == clean ingest: {same(after_rerun, new)}"
+    )
+
+    # the kill landed in the phase it was meant for
+    old_ids, new_ids, got_ids = (set(s["chunk_ids"]) for s in (old, new, killed))
+    if phase == "parse":
+        assert view(killed) == view(old)  # nothing written yet
+    elif phase == "embed":
+        assert killed["pending"] == [] and 0 < committed < len(to_write)
+    elif phase == "upsert":
+        assert killed["pending"] and got_ids == old_ids and committed == 0
+    elif phase == "upsert-half":
+        assert killed["pending"] and old_ids < got_ids < old_ids | new_ids
+    elif phase == "registry":
+        assert killed["pending"] and committed == n - 1
+    elif phase == "bm25":
+        assert killed["registry"] == new["registry"] and got_ids == new_ids
+        assert not killed["bm25_fresh"]
+    # a document without an open note is entirely old or entirely new; those with one (their
+    # registry row old, their chunks in flux) are what recovery settles
+    assert {d for d, v in versions.items() if v == "MIXED"} <= set(killed["pending"])
+    if phase != "parse":
+        assert not doctor["ok"]  # something was left to settle, and doctor says so
+
+    # doctor --repair alone: every index agrees, each document entirely old or entirely new
+    assert repair["ok"], repair["failed"]
+    consistent(after_repair)
+    assert "MIXED" not in version_of(after_repair, old, new).values()
+    assert set(after_repair["chunks_by_doc"]) <= set(new["chunks_by_doc"])
+    # the same ingest again (after the repair, or straight after the kill) == a clean ingest
+    for state in (after_ingest, after_rerun):
+        consistent(state)
+        for key in COMPARED:
+            assert state[key] == new[key], key
+    assert doctor_rerun["ok"], doctor_rerun["failed"]
