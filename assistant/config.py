@@ -53,6 +53,25 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(
         100.0, gt=0, description="Most a single upload (all its files together) may hold."
     )
+    max_unzipped_mb: float = Field(
+        50.0, gt=0, description="Most a .docx may unzip to (from its zip directory)."
+    )
+    max_zip_ratio: float = Field(
+        100.0,
+        gt=1,
+        description="Most a .docx member of 1 MB or more may be compressed (unzipped size to "
+        "compressed size).",
+    )
+    max_extracted_chars: int = Field(
+        5_000_000, ge=1, description="Most characters of text one document may yield."
+    )
+    max_pdf_pages: int = Field(2000, ge=1, description="Most pages a PDF may have.")
+    parse_timeout_s: float = Field(
+        60.0, gt=0, description="Longest one file may take to parse (wall clock)."
+    )
+    max_parse_memory_mb: float = Field(
+        2048.0, gt=0, description="Most memory parsing one file may take (Linux)."
+    )
     reader_weights: Path | None = Field(
         None, description="The reader's weights file (default: the one shipped in the package)."
     )

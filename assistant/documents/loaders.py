@@ -5,6 +5,16 @@ suffix, checked against the content), decoding text, extracting the visible text
 .html/.htm, .pdf and .docx files, splitting it into paragraphs with exact character offsets
 (and page numbers for PDFs), titles and YAML front matter, and turning every way a file can be
 unusable into a one-line `RejectedFile`.
+
+Every file is parsed under `ParseLimits` (`limits.py`): a .docx's unzipped size and compression
+ratio are checked from the zip's directory before anything is extracted, a PDF's page count
+before any page is read, and every format stops extracting at the first paragraph that takes
+its text over the character limit. The parse itself runs in a child process (`worker.py`) that
+may allocate only so much memory and is killed at the wall-clock limit, for every format: plain
+text and Markdown too, since they are not clearly safe in-process (a 1 MB YAML front matter
+took 6 s to parse, a 1 MB text of one-character lines 1.2 s). A file over any limit is rejected,
+like any unusable file, with a `RejectedFile` whose one line names the limit and its setting,
+and nothing of it reaches the caller.
 """
 
 from __future__ import annotations
@@ -34,10 +44,12 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph as DocxParagraph
 from pypdf import PasswordType, PdfReader
 
+from assistant.documents.limits import CharBudget, ParseLimits
+from assistant.documents.worker import ChildCrashed, ChildTimedOut, run_in_child
 from assistant.errors import RejectedFile
 from assistant.types import Document, Paragraph
 
-__all__ = ["SUPPORTED_SUFFIXES", "load_bytes", "load_document"]
+__all__ = ["SUPPORTED_SUFFIXES", "ParseLimits", "load_bytes", "load_document"]
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
@@ -55,7 +67,7 @@ _DOC_TYPES: dict[str, str] = {
 _DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 _KB = 1024
 _MB = 1024 * 1024
-_MAX_UNZIPPED = 512 * _MB  # a .docx that unpacks to more than this is treated as a zip bomb
+_RATIO_FLOOR = _MB  # zip members smaller than this may be compressed any amount
 _SEPARATOR = "\n\n"
 _SHORT_TITLE = 100
 
@@ -114,15 +126,27 @@ class _Extracted:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """What the parsing child sends back: the assembled text and what goes with it."""
+
+    text: str
+    paragraphs: tuple[Paragraph, ...]
+    title: str | None
+    metadata: dict[str, str]
+
+
 def load_document(
     path: Path,
     *,
     source: str | None = None,
     max_bytes: int = _DEFAULT_MAX_BYTES,
     name: str | None = None,
+    limits: ParseLimits | None = None,
 ) -> Document:
     """Read the file at `path` and load it; `name` (default: the file's own name) is what the
-    user knows it by, and decides its type; `source` defaults to the path."""
+    user knows it by, and decides its type; `source` defaults to the path; `limits` as in
+    `load_bytes`."""
     path = Path(path)
     display_name = name if name is not None else path.name
     _doc_type(display_name)  # an unsupported type is rejected before the file is touched
@@ -142,37 +166,75 @@ def load_document(
         display_name,
         source=source if source is not None else str(path),
         max_bytes=max_bytes,
+        limits=limits,
     )
 
 
 def load_bytes(
-    data: bytes, name: str, *, source: str, max_bytes: int = _DEFAULT_MAX_BYTES
+    data: bytes,
+    name: str,
+    *,
+    source: str,
+    max_bytes: int = _DEFAULT_MAX_BYTES,
+    limits: ParseLimits | None = None,
 ) -> Document:
-    """Load a document from its bytes; `name` is its display file name (never opened)."""
+    """Load a document from its bytes; `name` is its display file name (never opened).
+
+    The bytes are parsed in a child process under `limits` (default: the current settings'
+    limits, `ParseLimits.current()`); a file over a limit raises RejectedFile naming it.
+    """
     doc_type = _doc_type(name)
     shown = _clean_name(name)
     if len(data) > max_bytes:
         raise RejectedFile(_too_large(shown, len(data), max_bytes))
     if not data.strip():
         raise RejectedFile(f"'{shown}' has no text")
+    limits = limits if limits is not None else ParseLimits.current()
     try:
-        extracted = _EXTRACTORS[doc_type](data, shown)
-        text, paragraphs = _assemble(extracted.pieces)
+        parsed = run_in_child(
+            _parse,
+            data,
+            doc_type,
+            shown,
+            limits,
+            timeout=limits.parse_timeout_s,
+            memory_mb=limits.max_parse_memory_mb,
+        )
     except RejectedFile:
         raise
+    except ChildTimedOut:
+        raise limits.too_slow(shown) from None
+    except ChildCrashed as exc:
+        raise RejectedFile(f"'{shown}' could not be read: the parser stopped ({exc})") from None
+    except MemoryError:  # the result itself did not fit in the child's memory limit
+        raise limits.too_much_memory(shown) from None
+    except Exception as exc:  # whatever else came back must still be one line
+        raise RejectedFile(_parse_failure(shown, doc_type, exc)) from None
+    title = _collapse(parsed.title or "") or _title_from_name(name)
+    return Document(
+        text=parsed.text,
+        title=title,
+        source=source,
+        doc_type=doc_type,
+        paragraphs=parsed.paragraphs,
+        metadata=parsed.metadata,
+    )
+
+
+def _parse(data: bytes, doc_type: str, shown: str, limits: ParseLimits) -> _Parsed:
+    """The part of loading that runs in the child: extract, assemble, check the text's size."""
+    try:
+        extracted = _EXTRACTORS[doc_type](data, shown, limits)
+        text, paragraphs = _assemble(extracted.pieces, CharBudget(limits, shown))
+    except RejectedFile:
+        raise
+    except MemoryError:  # over the child's memory limit (ASSISTANT_MAX_PARSE_MEMORY_MB)
+        raise limits.too_much_memory(shown) from None
     except Exception as exc:  # a parser's own failure must reach the user as one line
         raise RejectedFile(_parse_failure(shown, doc_type, exc)) from None
     if not paragraphs:
         raise RejectedFile(f"'{shown}' has no text")
-    title = _collapse(extracted.title or "") or _title_from_name(name)
-    return Document(
-        text=text,
-        title=title,
-        source=source,
-        doc_type=doc_type,
-        paragraphs=paragraphs,
-        metadata=extracted.metadata,
-    )
+    return _Parsed(text, paragraphs, extracted.title, extracted.metadata)
 
 
 # --- shared helpers ---------------------------------------------------------------------------
@@ -252,8 +314,11 @@ def _title_from_name(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _assemble(pieces: Iterable[tuple[str, int | None]]) -> tuple[str, tuple[Paragraph, ...]]:
-    """Join paragraph texts with blank lines, recording where each one lands."""
+def _assemble(
+    pieces: Iterable[tuple[str, int | None]], budget: CharBudget | None = None
+) -> tuple[str, tuple[Paragraph, ...]]:
+    """Join paragraph texts with blank lines, recording where each one lands; the text's size
+    is counted against `budget` (the final, authoritative check of the character limit)."""
     parts: list[str] = []
     paragraphs: list[Paragraph] = []
     numbers: dict[int | None, int] = {}
@@ -262,6 +327,8 @@ def _assemble(pieces: Iterable[tuple[str, int | None]]) -> tuple[str, tuple[Para
         text = raw.strip()
         if not text:
             continue
+        if budget is not None:
+            budget.add(text)
         if parts:
             position += len(_SEPARATOR)
         number = numbers.get(page, 0) + 1
@@ -375,7 +442,7 @@ def _front_matter(text: str) -> tuple[str, dict[str, str], str | None]:
     return text[match.end() :], metadata, title
 
 
-def _extract_txt(data: bytes, shown: str) -> _Extracted:
+def _extract_txt(data: bytes, shown: str, limits: ParseLimits) -> _Extracted:
     body, metadata, title = _front_matter(_read_text(data, shown))
     blocks = _blocks(body.split("\n"))
     if len(blocks) == 1 and len(blocks[0]) > 1:  # no blank lines at all: one paragraph a line
@@ -387,7 +454,7 @@ def _extract_txt(data: bytes, shown: str) -> _Extracted:
     return _Extracted([(t, None) for t in texts], title, metadata)
 
 
-def _extract_md(data: bytes, shown: str) -> _Extracted:
+def _extract_md(data: bytes, shown: str, limits: ParseLimits) -> _Extracted:
     body, metadata, title = _front_matter(_read_text(data, shown))
     texts: list[str] = []
     current: list[str] = []
@@ -451,8 +518,11 @@ def _html_title(soup: BeautifulSoup) -> str | None:
     return None
 
 
-def _html_paragraphs(soup: BeautifulSoup) -> tuple[list[str], str | None]:
-    """Visible text, one paragraph per block, and the first <h1>'s text."""
+def _html_paragraphs(
+    soup: BeautifulSoup, budget: CharBudget | None = None
+) -> tuple[list[str], str | None]:
+    """Visible text, one paragraph per block, and the first <h1>'s text; stops at the
+    paragraph that takes the text over `budget`."""
     paragraphs: list[str] = []
     buffer: list[str] = []
     first_h1: str | None = None
@@ -461,6 +531,8 @@ def _html_paragraphs(soup: BeautifulSoup) -> tuple[list[str], str | None]:
         text = _collapse("".join(buffer))
         buffer.clear()
         if text:
+            if budget is not None:
+                budget.add(text)
             paragraphs.append(text)
 
     # An explicit stack rather than recursion: deeply nested markup must not overflow.
@@ -489,9 +561,9 @@ def _html_paragraphs(soup: BeautifulSoup) -> tuple[list[str], str | None]:
     return paragraphs, first_h1
 
 
-def _extract_html(data: bytes, shown: str) -> _Extracted:
+def _extract_html(data: bytes, shown: str, limits: ParseLimits) -> _Extracted:
     soup = BeautifulSoup(_read_text(data, shown, html=True), "html.parser")
-    paragraphs, first_h1 = _html_paragraphs(soup)
+    paragraphs, first_h1 = _html_paragraphs(soup, CharBudget(limits, shown))
     return _Extracted([(t, None) for t in paragraphs], _html_title(soup) or first_h1)
 
 
@@ -570,7 +642,22 @@ def _meaningful_title(raw: object) -> str | None:
     return title
 
 
-def _extract_pdf(data: bytes, shown: str) -> _Extracted:
+def _pdf_page_count(reader: PdfReader, shown: str, limits: ParseLimits) -> None:
+    """Reject a PDF with more pages than the limit before any page is read: first by the count
+    its page tree declares (no page visited), then by the pages actually found."""
+    try:
+        root: Any = reader.trailer["/Root"]
+        declared = root["/Pages"]["/Count"]
+    except Exception:  # no usable declaration: the pages found decide
+        declared = None
+    if isinstance(declared, int) and declared > limits.max_pdf_pages:
+        raise limits.too_many_pages(shown, declared)
+    found = len(reader.pages)
+    if found > limits.max_pdf_pages:
+        raise limits.too_many_pages(shown, found)
+
+
+def _extract_pdf(data: bytes, shown: str, limits: ParseLimits) -> _Extracted:
     if not data.startswith(_PDF_MAGIC):
         reason = _binary_signature(data) or "no %PDF- header"
         raise RejectedFile(f"'{shown}' is not a valid PDF ({reason})")
@@ -587,13 +674,17 @@ def _extract_pdf(data: bytes, shown: str) -> _Extracted:
             opened = False
         if not opened:
             raise RejectedFile(f"'{shown}' is an encrypted PDF")
+    _pdf_page_count(reader, shown, limits)
+    budget = CharBudget(limits, shown)
     pieces: list[tuple[str, int | None]] = []
     first_line: str | None = None
     for number, page in enumerate(reader.pages, start=1):
         text = _clean(page.extract_text() or "")
         if number == 1:
             first_line = next((line.strip() for line in text.split("\n") if line.strip()), None)
-        pieces.extend((paragraph, number) for paragraph in _pdf_page_paragraphs(text))
+        for paragraph in _pdf_page_paragraphs(text):
+            budget.add(paragraph)  # stops at the page that takes the text over the limit
+            pieces.append((paragraph, number))
     title = None
     try:
         title = _meaningful_title(reader.metadata.title if reader.metadata else None)
@@ -607,7 +698,13 @@ def _extract_pdf(data: bytes, shown: str) -> _Extracted:
 # --- DOCX -------------------------------------------------------------------------------------
 
 
-def _check_docx_zip(data: bytes, shown: str) -> None:
+def _check_docx_zip(data: bytes, shown: str, limits: ParseLimits) -> None:
+    """A .docx must be a zip with word/document.xml whose directory promises no zip bomb.
+
+    The sizes are the ones the zip's central directory declares, read before anything is
+    decompressed; they also bound what can come out: zipfile stops every member at its declared
+    size (and then fails its CRC check), so a member cannot unpack to more than it says.
+    """
     signature = _binary_signature(data)
     if signature is not None and not data.startswith(_ZIP_MAGIC):
         raise RejectedFile(f"'{shown}' is not a valid .docx ({signature})")
@@ -620,8 +717,14 @@ def _check_docx_zip(data: bytes, shown: str) -> None:
     if not any(info.filename == "word/document.xml" for info in infos):
         raise RejectedFile(f"'{shown}' is not a valid .docx (no word/document.xml inside)")
     unpacked = sum(info.file_size for info in infos)
-    if unpacked > _MAX_UNZIPPED:
-        raise RejectedFile(f"'{shown}' is not a valid .docx (unpacks to {_format_size(unpacked)})")
+    if unpacked > limits.max_unzipped_bytes:
+        raise limits.unzipped_too_large(shown, unpacked)
+    for info in infos:
+        if info.file_size < _RATIO_FLOOR:
+            continue
+        ratio = info.file_size / max(info.compress_size, 1)
+        if ratio > limits.max_zip_ratio:
+            raise limits.too_compressed(shown, _clean_name(info.filename), ratio)
 
 
 def _docx_text(paragraph: DocxParagraph) -> str:
@@ -670,17 +773,19 @@ def _docx_style(paragraph: DocxParagraph) -> str:
     return (style.name or "") if style is not None else ""
 
 
-def _extract_docx(data: bytes, shown: str) -> _Extracted:
-    _check_docx_zip(data, shown)
+def _extract_docx(data: bytes, shown: str, limits: ParseLimits) -> _Extracted:
+    _check_docx_zip(data, shown, limits)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:
         raise RejectedFile(f"'{shown}' is not a valid .docx ({_short_reason(exc)})") from None
+    budget = CharBudget(limits, shown)
     pieces: list[tuple[str, int | None]] = []
     styled_title: str | None = None
     for text, paragraph in _docx_blocks(document.element.body, document._body):
         if not text:
             continue
+        budget.add(text)
         pieces.append((text, None))
         if (
             styled_title is None
@@ -695,7 +800,9 @@ def _extract_docx(data: bytes, shown: str) -> _Extracted:
     return _Extracted(pieces, title or styled_title)
 
 
-_EXTRACTORS: dict[str, Callable[[bytes, str], _Extracted]] = {
+# Keyed by document type; `_parse` looks the extractor up here in the child, so a test that
+# replaces one (monkeypatch.setitem) replaces it in the child too.
+_EXTRACTORS: dict[str, Callable[[bytes, str, ParseLimits], _Extracted]] = {
     "txt": _extract_txt,
     "md": _extract_md,
     "html": _extract_html,
