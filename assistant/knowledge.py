@@ -37,7 +37,12 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from assistant.documents.chunking import chunk_document
-from assistant.documents.loaders import SUPPORTED_SUFFIXES, load_bytes, load_document
+from assistant.documents.loaders import (
+    SUPPORTED_SUFFIXES,
+    ParseLimits,
+    load_bytes,
+    load_document,
+)
 from assistant.errors import AssistantError, RejectedFile, StoreBusy
 from assistant.index.bm25 import BM25Index, fingerprint
 from assistant.index.embedder import Embedder
@@ -201,6 +206,7 @@ class KnowledgeBase:
         chunk_size: int = 1000,
         chunk_overlap: int = 0,
         max_file_bytes: int = 20 * 1024 * 1024,
+        parse_limits: ParseLimits | None = None,
     ) -> None:
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -209,6 +215,7 @@ class KnowledgeBase:
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
         self.max_file_bytes = max_file_bytes
+        self.parse_limits = parse_limits  # None: the loaders read the current settings
         self.registry = Registry(data_dir / "registry.sqlite3")
         self.bm25_dir = data_dir / "bm25"
         self.lock_path = data_dir / "write.lock"
@@ -356,7 +363,12 @@ class KnowledgeBase:
         for path in files:
             _test_pause("parse", path.name)
             try:
-                doc = load_document(path, source=source_key(path), max_bytes=self.max_file_bytes)
+                doc = load_document(
+                    path,
+                    source=source_key(path),
+                    max_bytes=self.max_file_bytes,
+                    limits=self.parse_limits,
+                )
                 prepared.append(self._prepare(path.name, doc, doc.source))
             except RejectedFile as exc:
                 report.results.append(FileResult(path.name, "rejected", str(exc)))
@@ -373,7 +385,13 @@ class KnowledgeBase:
             name = Path(raw_name.replace("\\", "/")).name or "upload"
             _test_pause("parse", name)
             try:
-                doc = load_bytes(data, name, source=f"upload/{name}", max_bytes=self.max_file_bytes)
+                doc = load_bytes(
+                    data,
+                    name,
+                    source=f"upload/{name}",
+                    max_bytes=self.max_file_bytes,
+                    limits=self.parse_limits,
+                )
                 prepared.append(self._prepare(name, doc, doc.source))
             except RejectedFile as exc:
                 report.results.append(FileResult(name, "rejected", str(exc)))

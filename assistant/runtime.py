@@ -11,6 +11,7 @@ from functools import cached_property
 
 from assistant.chain import AssistantChain
 from assistant.config import Settings
+from assistant.documents.limits import ParseLimits
 from assistant.generation.base import Answerer
 from assistant.generation.extractive import ExtractiveAnswerer
 from assistant.index.embedder import Embedder, SentenceTransformerEmbedder
@@ -65,6 +66,7 @@ class Runtime:
             chunk_size=s.chunk_size,
             chunk_overlap=s.chunk_overlap,
             max_file_bytes=s.max_file_bytes,
+            parse_limits=ParseLimits.from_settings(s),
         )
 
     @cached_property
