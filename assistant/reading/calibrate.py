@@ -7,14 +7,18 @@
    against every sentence of its paragraph, label 1 when the sentence holds a gold answer.
 2. **The answer threshold** (``min_answer_prob``): the assistant answers when a shortlisted
    sentence reaches it, and declines otherwise. Chosen on the full pipeline (retrieval,
-   shortlist, reader) over two tuning sets with equal weight: SQuAD 2.0 articles 6-8 (AvNA) and
-   ``eval/sets/japan-reader-dev.yaml`` (answer-or-decline accuracy).
+   shortlist, reader, answer-type rule) over two tuning sets with equal weight: SQuAD 2.0 articles
+   6-8 (AvNA) and ``eval/sets/japan-reader-dev.yaml`` (answer-or-decline accuracy), among the
+   thresholds that decline no more answerable questions of the team set's tuning split
+   (``eval/sets/japan-dev.yaml``) than the lowest threshold of the grid (the team set must not
+   get worse on answerable questions).
 3. **The entailment thresholds** (``min_entailed``, ``min_contradicted``) of the citation
    checker, chosen on ``eval/sets/verification-dev.yaml``: the most balanced accuracy (faithful
    accepted, wrong not shown as supported) among thresholds that accept at least 85% of the
    faithful claims.
 
-Never tuned on: SQuAD articles 9-16, ``japan-heldout.yaml``, ``verification-test.yaml``.
+Never tuned on: SQuAD articles 9-16, ``japan-heldout.yaml``, ``japan-test.yaml``,
+``verification-test.yaml``.
 """
 
 from __future__ import annotations
@@ -84,8 +88,20 @@ def _decision_scores(runtime: object, items: list, answerer: object) -> list[tup
     for item in items:
         hits = runtime.retriever.retrieve(item.question)  # type: ignore[attr-defined]
         reading = answerer.read(item.question, list(item.history), hits)  # type: ignore[attr-defined]
-        out.append((item.answerable, reading.best()))
+        out.append((item.answerable, _decision(answerer, reading)))
     return out
+
+
+def _decision(answerer: object, reading: object) -> float:
+    """The score the threshold is compared with; a broad question is gathered whatever the
+    threshold (1.0), when anything reaches the relevance floor (else 0.0)."""
+    if reading.broad:  # type: ignore[attr-defined]
+        return 1.0 if answerer._gather(reading) else 0.0  # type: ignore[attr-defined]
+    return float(reading.best())  # type: ignore[attr-defined]
+
+
+def _answerables_declined(scores: list[tuple[bool, float]], threshold: float) -> int:
+    return sum(answerable and best < threshold for answerable, best in scores)
 
 
 def _accuracy(scores: list[tuple[bool, float]], threshold: float) -> float:
@@ -99,6 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--platt-questions", type=int, default=600)
     parser.add_argument("--threshold-questions", type=int, default=400)
     parser.add_argument("--japan-dev", type=Path, default=Path("eval/sets/japan-reader-dev.yaml"))
+    parser.add_argument(
+        "--team-dev",
+        type=Path,
+        default=Path("eval/sets/japan-dev.yaml"),
+        help="the team set's tuning split: the threshold may not decline more of its answerable "
+        "questions than the lowest threshold of the grid does",
+    )
     parser.add_argument(
         "--verification-dev", type=Path, default=Path("eval/sets/verification-dev.yaml")
     )
@@ -141,15 +164,21 @@ def main(argv: list[str] | None = None) -> int:
         squad_scores = _decision_scores(runtime, dataset.items, answerer)
     japan_items = load_question_set(args.japan_dev)
     japan_scores = _decision_scores(base, japan_items, answerer)
+    team_scores = _decision_scores(base, load_question_set(args.team_dev), answerer)
     grid = [round(t, 2) for t in np.arange(0.05, 0.96, 0.01)]
+    floor = _answerables_declined(team_scores, grid[0])
+    allowed = [t for t in grid if _answerables_declined(team_scores, t) <= floor]
     best_t = max(
-        grid,
+        allowed,
         key=lambda t: (_accuracy(squad_scores, t) + _accuracy(japan_scores, t)) / 2,
     )
     print(
         f"min_answer_prob {best_t}: SQuAD articles {args.articles} AvNA "
         f"{_accuracy(squad_scores, best_t):.3f} ({len(squad_scores)} questions), "
-        f"japan-reader-dev accuracy {_accuracy(japan_scores, best_t):.3f} ({len(japan_scores)})"
+        f"japan-reader-dev accuracy {_accuracy(japan_scores, best_t):.3f} ({len(japan_scores)}), "
+        f"{args.team_dev.name} accuracy {_accuracy(team_scores, best_t):.3f} "
+        f"({len(team_scores)}; answerables declined {_answerables_declined(team_scores, best_t)}, "
+        f"as at {grid[0]})"
     )
 
     from assistant.citations import check_sentence
@@ -207,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         min_contradicted=min_contradicted,
         tuned_on=(
             f"Platt and min_answer_prob: SQuAD 2.0 dev-half articles {args.articles} "
-            f"(seed {args.seed}); min_answer_prob also {args.japan_dev.name}; entailment "
+            f"(seed {args.seed}); min_answer_prob also {args.japan_dev.name}, not declining "
+            f"more answerables of {args.team_dev.name}; entailment "
             f"thresholds: {args.verification_dev.name}; {minutes:.1f} min"
         ),
     )
