@@ -20,8 +20,13 @@ parsed by the `text2num` library (`find_numbers`); the rules around it are here:
 - Matching: values agree within a relative 1e-9 and per cent-ness must agree; a year in the
   claim matches only a year, while a plain number may match a passage's year-like number (so
   "2,000 troops" matches a passage's "2000 troops").
+- Fractions in words: "two-thirds", "three fifths" (a numerator above one with a plural
+  denominator) and "a quarter of", "one fifth of" (only before "of": "a third term" and "the
+  third increase" are ordinals). A fraction matches a percentage of the same share ("three-fifths"
+  = "60 per cent") or a plain number of the same value ("a quarter of a point" = "0.25 points").
 - Not handled: numbers with spaces as thousands separators, years in words ("twenty
-  twenty-seven"), fractions ("two thirds"), signs ("-2%" reads as 2%), "m"/"k" abbreviations.
+  twenty-seven"), "half" (too often not a quantity), signs ("-2%" reads as 2%), "m"/"k"
+  abbreviations, units ("1.2 gigawatts" is not "1,200 megawatts").
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from text_to_num import Token, find_numbers
 
 PERCENT = "percent"
 YEAR = "year"
+FRACTION = "fraction"
 
 _TOKEN = re.compile(
     r"(?P<num>(?<!\d)(?<!\d\.)\d+(?:,\d{3}(?!\d))*(?:\.\d+)?)"
@@ -169,6 +175,41 @@ def _digit_quantities(text: str, toks: list[_Tok], used: set[int]) -> list[_Foun
     return found
 
 
+_NUMERATORS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9,
+}  # fmt: skip
+_DENOMINATORS = {
+    "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10,
+}  # fmt: skip
+
+
+def _fraction_quantities(text: str, toks: list[_Tok], used: set[int]) -> list[_Found]:
+    """ "two-thirds", "three fifths", "a quarter of", "one tenth of": a value below 1.
+
+    A plural denominator after a numerator above one is always a fraction; "a third" or "one
+    quarter" only before "of" ("a third term" and "the third increase" are ordinals).
+    """
+    found: list[_Found] = []
+    for i in range(len(toks) - 1):
+        top, bottom = toks[i], toks[i + 1]
+        if top.lower not in _NUMERATORS or not _joined(text, top, bottom):
+            continue
+        word = bottom.lower
+        plural = word.endswith("s") and word[:-1] in _DENOMINATORS
+        denominator = _DENOMINATORS.get(word[:-1] if plural else word)
+        numerator = _NUMERATORS[top.lower]
+        if denominator is None or plural != (numerator > 1):
+            continue
+        followed_by_of = i + 2 < len(toks) and toks[i + 2].lower == "of"
+        if numerator == 1 and not followed_by_of:
+            continue
+        used.update((i, i + 1))
+        found.append(_Found(numerator / denominator, i, i + 1, spelled=True, unit=FRACTION))
+    return found
+
+
 def _word_quantities(text: str, toks: list[_Tok], used: set[int]) -> list[_Found]:
     # text2num reads the words; digits, symbols, plurals and scale words taken by digits are
     # never part of a spelled-out number.
@@ -213,11 +254,12 @@ def quantities(text: str) -> list[Quantity]:
     """Every quantity in text, in order, digits or words; see the module docstring for the rules."""
     toks = _tokens(text)
     used: set[int] = set()
-    found = _digit_quantities(text, toks, used)
+    found = _fraction_quantities(text, toks, used)
+    found += _digit_quantities(text, toks, used)
     found += _word_quantities(text, toks, used)
     found.sort(key=lambda f: f.first)
     for f in found:
-        end = _percent_end(text, toks, f.last + 1)
+        end = _percent_end(text, toks, f.last + 1) if f.unit != FRACTION else -1
         if end >= 0:
             f.unit, f.unit_last = PERCENT, end
     # "2-3 per cent", "between two and three per cent": the first number is a percentage too.
@@ -246,7 +288,25 @@ def quantities(text: str) -> list[Quantity]:
     return result
 
 
+def _as_share(q: Quantity) -> float | None:
+    """A fraction or a percentage as a share of one (3/5 and 60 per cent are both 0.6)."""
+    if q.unit == FRACTION:
+        return q.value
+    if q.unit == PERCENT:
+        return q.value / 100
+    return None
+
+
 def _matches(claim: Quantity, source: Quantity) -> bool:
+    if FRACTION in (claim.unit, source.unit):
+        # "three-fifths" = "60 per cent"; "a quarter of a point" = "0.25 points"
+        shares = (_as_share(claim), _as_share(source))
+        if None not in shares and math.isclose(*shares, rel_tol=1e-6):  # type: ignore[arg-type]
+            return True
+        return math.isclose(claim.value, source.value, rel_tol=1e-6) and YEAR not in (
+            claim.unit,
+            source.unit,
+        )
     if not math.isclose(claim.value, source.value, rel_tol=1e-9):
         return False
     if (claim.unit == PERCENT) != (source.unit == PERCENT):

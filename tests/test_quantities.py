@@ -214,3 +214,19 @@ def test_digits_and_words_agree(n: int, british_and: bool) -> None:
         assert values(digits) == values(words) == [(float(n), "")]
     assert values(f"{digits} per cent") == values(f"{words} per cent") == [(float(n), "percent")]
     assert unmatched_quantities(f"{words} per cent", f"{digits}%") == []
+
+
+def test_fractions_in_words_match_the_same_share_and_not_another() -> None:
+    from assistant.quantities import FRACTION, quantities, unmatched_quantities
+
+    assert [(q.value, q.unit) for q in quantities("two-fifths of which were e-books")] == [
+        (0.4, FRACTION)
+    ]
+    assert quantities("the third increase since October, a bid for a third term") == []
+    assert unmatched_quantities("buys three-fifths of the power", "buys 60 per cent of it") == []
+    assert unmatched_quantities("buys two-fifths of the power", "buys 60 per cent of it") == [
+        "two-fifths"
+    ]
+    assert unmatched_quantities("up 0.25 points", "up by a quarter of a point") == []
+    assert unmatched_quantities("60 per cent of it", "three fifths of the power") == []
+    assert unmatched_quantities("a third of the budget", "a quarter of the budget") == ["a third"]
