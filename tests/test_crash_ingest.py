@@ -378,7 +378,7 @@ def test_kill_at_each_phase_then_recover(
         f"{len(to_write)} documents to write committed, "
         f"{len(killed['pending'])} write-ahead notes open, "
         f"{len(killed['chunk_ids'])} chunks in Chroma (clean ingest {len(new['chunk_ids'])}; "
-        f"{sum(len(killed['chunks_by_doc'][d]) for d in uncommitted)} of "
+        f"{sum(len(killed['chunks_by_doc'][d]) for d in uncommitted)} chunks of "
         f"{len(uncommitted)} unregistered documents), BM25 on disk "
         f"{'in step' if killed['bm25_fresh'] else 'out of step'} with Chroma"
         f"\n  doctor: {'ok' if doctor['ok'] else '; '.join(doctor['failed'])}"
