@@ -88,8 +88,12 @@ def test_soak_tiny(tmp_path: Path) -> None:
         "5",
         "--bound-mb",
         "200",
+        "--max-errors",
+        "20",
     )
-    assert data["questions"] == 20 and data["errors"] == 0
+    # wrong answers count as errors now (the soak's quality figure); the smoke checks the loop
+    assert data["questions"] == 20 and data["error_types"].get("exception", 0) == 0
+    assert data["error_types"].get("empty", 0) == 0
     assert data["rss_start_mb"] > 0 and data["rss_peak_mb"] >= data["rss_start_mb"]
     assert data["latency"]["p50_ms"] > 0
     assert data["bound_held"] is True
