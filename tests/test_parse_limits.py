@@ -98,13 +98,24 @@ def pdf_pages(count: int, text: str = "Page {n} says something about the allianc
     return buffer.getvalue()
 
 
+_EARLIER_CHILDREN: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _earlier_children() -> None:
+    """Children the test process already had (servers other tests' fixtures started)."""
+    _EARLIER_CHILDREN.clear()
+    _EARLIER_CHILDREN.update(child.pid for child in psutil.Process().children())
+
+
 def parse_children() -> list[psutil.Process]:
-    """This process's children but multiprocessing's resource tracker (which 'spawn' starts
-    once and keeps for the session)."""
+    """This process's children started during the test, but multiprocessing's resource tracker
+    (which 'spawn' starts once and keeps for the session)."""
     return [
         child
         for child in psutil.Process().children()
-        if "resource_tracker" not in " ".join(child.cmdline())
+        if child.pid not in _EARLIER_CHILDREN
+        and "resource_tracker" not in " ".join(child.cmdline())
     ]
 
 
