@@ -55,8 +55,6 @@ def content_terms(text: str) -> frozenset[str]:
     return frozenset(_stemmer().stemWords(words))
 
 
-# A capitalised pair not led by "the" ("Shinzo Abe", not "the United States").
-_PERSON = re.compile(r"(?<![Tt]he )(?<![.!?] )(?<!^)\b[A-Z][a-z]+ [A-Z][a-z]+\b")
 # A capitalised word that does not open the sentence (a name of any kind).
 _NAME = re.compile(r"(?<![.!?] )(?<!^)(?<![.!?][\"“‘'] )\b[A-Z][\w’'-]+")
 _ROLES = (
@@ -69,15 +67,13 @@ _NUMBER_WORDS = (
     r"|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|half|double"
     r"|twice|triple|per ?cent|percent"
 )
-_MONTH = re.compile(
-    r"January|February|March|April|May|June|July|August|September|October|November|December"
-)
+_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+_MONTH = re.compile(_MONTHS)
 _ANY_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
 _DATE = re.compile(
-    r"\b(1\d\d\d|20\d\d|\d+(st|nd|rd|th)? century|\d{2,4}s|January|February|March|April|May"
-    r"|June|July|August|September|October|November|December|(last|this|next|that|the same"
-    r"|previous|following) (year|month|week|decade|century)|spring|summer|autumn|fall|winter"
-    r"|yesterday|today|tomorrow|ago|era|reign|dynasty|decade)\b"
+    rf"\b(1\d\d\d|20\d\d|\d+(st|nd|rd|th)? century|\d{{2,4}}s|{_MONTHS}|(last|this|next|that"
+    r"|the same|previous|following) (year|month|week|decade|century)|spring|summer|autumn|fall"
+    r"|winter|yesterday|today|tomorrow|ago|era|reign|dynasty|decade)\b"
 )
 
 
@@ -125,9 +121,7 @@ def holds_answer_type(kind: str | None, sentence: str, question: str = "") -> bo
         pattern, text = _ANY_NUMBER, _YEAR.sub("", sentence)
     elif kind == "number":
         pattern, text = _ANY_NUMBER, sentence
-    elif kind == "person":
-        pattern, text = _NAME, sentence
-    else:
+    else:  # "person" or "name"
         pattern, text = _NAME, sentence
     asked = question.lower()
     found = [m.group(0) for m in pattern.finditer(text)]
@@ -368,6 +362,14 @@ class ExtractiveAnswerer:
         if not chosen:
             return [], []
         return chosen, (missing if len(reading.parts) > 1 else [])
+
+    def decision_score(self, reading: Reading) -> float:
+        """What ``min_prob`` is compared with to answer or decline (for calibration): the best
+        typed probability; a broad question is gathered whatever the threshold (1.0) when
+        anything reaches the relevance floor (else 0.0)."""
+        if reading.broad:
+            return 1.0 if self._gather(reading) else 0.0
+        return reading.best()
 
     def _gather(self, reading: Reading) -> list[_Candidate]:
         """Broad: distinct relevant sentences from every passage, within the word budget.

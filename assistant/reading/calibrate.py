@@ -30,10 +30,16 @@ import random
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.reading import CALIBRATION_FILE, Calibration, ModelReader
+
+if TYPE_CHECKING:
+    from assistant.evaluation.questions import EvalItem
+    from assistant.generation.extractive import ExtractiveAnswerer
+    from assistant.runtime import Runtime
 
 
 def fit_platt(logits: np.ndarray, labels: np.ndarray, iterations: int = 50) -> tuple[float, float]:
@@ -82,22 +88,16 @@ def _sentence_pairs(
     return questions, texts, labels
 
 
-def _decision_scores(runtime: object, items: list, answerer: object) -> list[tuple[bool, float]]:
+def _decision_scores(
+    runtime: Runtime, items: list[EvalItem], answerer: ExtractiveAnswerer
+) -> list[tuple[bool, float]]:
     """(answerable, the answerer's decision score) for each item, broad questions included."""
     out: list[tuple[bool, float]] = []
     for item in items:
-        hits = runtime.retriever.retrieve(item.question)  # type: ignore[attr-defined]
-        reading = answerer.read(item.question, list(item.history), hits)  # type: ignore[attr-defined]
-        out.append((item.answerable, _decision(answerer, reading)))
+        hits = runtime.retriever.retrieve(item.question)
+        reading = answerer.read(item.question, list(item.history), hits)
+        out.append((item.answerable, answerer.decision_score(reading)))
     return out
-
-
-def _decision(answerer: object, reading: object) -> float:
-    """The score the threshold is compared with; a broad question is gathered whatever the
-    threshold (1.0), when anything reaches the relevance floor (else 0.0)."""
-    if reading.broad:  # type: ignore[attr-defined]
-        return 1.0 if answerer._gather(reading) else 0.0  # type: ignore[attr-defined]
-    return float(reading.best())  # type: ignore[attr-defined]
 
 
 def _answerables_declined(scores: list[tuple[bool, float]], threshold: float) -> int:
