@@ -151,3 +151,40 @@ def test_two_writers_take_turns(tmp_path: Path) -> None:
     assert check.returncode == 0, check.stderr
     chunks, registered, documents, bm25_in_step = json.loads(check.stdout.splitlines()[-1])
     assert documents == 40 and chunks == registered and bm25_in_step
+
+
+OPENER = """
+import sys, time
+from pathlib import Path
+from assistant.index.store import ChromaStore
+from assistant.testing import FakeEmbedder
+ready = Path(sys.argv[2])
+(ready / sys.argv[3]).touch()
+while len(list(ready.iterdir())) < int(sys.argv[4]):  # all imported: open together
+    time.sleep(0.001)
+store = ChromaStore(path=Path(sys.argv[1]), embed=FakeEmbedder().embed)
+print(store.count())
+"""
+
+
+def test_processes_creating_one_new_store_at_once_all_open_it(tmp_path: Path) -> None:
+    # Before opens took turns, 4 processes released together onto a new store failed
+    # ("table collections already exists") in about 3 rounds of 8.
+    n = 4
+    for round_ in range(5):
+        path = tmp_path / f"round{round_}" / "chroma"
+        ready = tmp_path / f"ready{round_}"
+        ready.mkdir()
+        procs = [
+            subprocess.Popen(
+                python(OPENER, str(path), str(ready), str(i), str(n)),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(n)
+        ]
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err.strip().splitlines()[-1]
+            assert out.strip() == "0"

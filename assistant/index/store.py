@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlparse
@@ -44,6 +45,26 @@ class ChunkStore(Protocol):
     def count(self) -> int: ...
 
     def search(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]: ...
+
+
+@contextmanager
+def _opening_in_turns(path: Path | None) -> Iterator[None]:
+    """Hold a short lock beside an embedded store while it is opened (no-op for a server)."""
+    if path is None:
+        yield
+        return
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(path / "open.lock"))
+    try:
+        lock.acquire(timeout=120)
+    except (Timeout, OSError):  # read-only directory or a stuck opener: open without turns
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 class ChromaStore:
@@ -86,14 +107,18 @@ class ChromaStore:
                 raise AssistantError("ChromaStore needs a path or a url")
             path.mkdir(parents=True, exist_ok=True)
             self._seen = self._generation()
-            self._client = self._open_persistent()
-        try:
-            self._collection = self._get_collection(self._client)
-        except Exception as exc:
-            raise AssistantError(
-                f"cannot open the collection '{collection}' of the vector store: {exc}; "
-                "see: assistant doctor"
-            ) from exc
+        # Two processes creating the same new store at once race on Chroma's schema
+        # ("table collections already exists"): the first open is taken in turns.
+        with _opening_in_turns(self._path):
+            if self._path is not None:
+                self._client = self._open_persistent()
+            try:
+                self._collection = self._get_collection(self._client)
+            except Exception as exc:
+                raise AssistantError(
+                    f"cannot open the collection '{collection}' of the vector store: {exc}; "
+                    "see: assistant doctor"
+                ) from exc
         self.max_batch = int(self._client.get_max_batch_size())
 
     # ---- staying current when another process writes (embedded mode only) ----
