@@ -24,7 +24,7 @@ from reportlab.pdfgen import canvas
 from reportlab.platypus import PageBreak, SimpleDocTemplate, Spacer
 from reportlab.platypus import Paragraph as RLParagraph
 
-from assistant.documents import loaders
+from assistant.documents import html_text
 from assistant.documents.loaders import SUPPORTED_SUFFIXES, load_bytes, load_document
 from assistant.errors import RejectedFile
 from assistant.types import Document
@@ -492,7 +492,7 @@ def test_unexpected_parser_errors_become_rejected_file(monkeypatch: pytest.Monke
     def recurse(*args: object, **kwargs: object) -> None:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(loaders, "BeautifulSoup", recurse)
+    monkeypatch.setattr(html_text, "BeautifulSoup", recurse)
     assert rejected(b"<p>x</p>", "deep.html") == (
         "'deep.html' could not be read as HTML (maximum recursion depth exceeded)"
     )

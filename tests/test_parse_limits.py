@@ -2,7 +2,7 @@
 one-line rejection naming its setting; parsing in a child process that is killed at the time
 limit and leaves no process behind; through the knowledge base, nothing of a rejected file kept.
 
-The parsers that these tests inject replace `loaders._EXTRACTORS` entries with monkeypatch: the
+The parsers that these tests inject replace `loaders.EXTRACTORS` entries with monkeypatch: the
 child is forked for each file, so it sees them. Each injected parser refuses to run in the test
 process itself (where the loaders parsed before the limits), so that on such code the tests
 fail at once instead of hanging or killing pytest.
@@ -175,7 +175,7 @@ def test_docx_zip_bomb_is_rejected_from_its_directory_before_extracting(
     bomb_60mb: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert len(bomb_60mb) < 300 * 1024
-    monkeypatch.setattr(loaders.docx, "Document", forbid("python-docx"))
+    monkeypatch.setattr(docx, "Document", forbid("python-docx"))
     monkeypatch.setattr(zipfile.ZipFile, "read", forbid("ZipFile.read"))
     monkeypatch.setattr(zipfile.ZipFile, "open", forbid("ZipFile.open"))
     message = rejection(bomb_60mb, "report.docx")  # the forbidden reads prove nothing was unzipped
@@ -190,7 +190,7 @@ def test_docx_unzipped_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> No
     total = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
     shown = math.ceil(total / MB * 10) / 10  # rounded up: never shown as equal to the limit
     monkeypatch.setenv("ASSISTANT_MAX_UNZIPPED_MB", "1")
-    monkeypatch.setattr(loaders.docx, "Document", forbid("python-docx"))
+    monkeypatch.setattr(docx, "Document", forbid("python-docx"))
     assert rejection(data, "a.docx") == (
         f"'a.docx' unzips to {shown:g} MB, over the 1 MB limit (ASSISTANT_MAX_UNZIPPED_MB)"
     )
@@ -201,7 +201,7 @@ def test_docx_compressed_too_much_is_rejected(monkeypatch: pytest.MonkeyPatch) -
     info = zipfile.ZipFile(io.BytesIO(data)).getinfo("word/document.xml")
     ratio = info.file_size // info.compress_size
     assert ratio > 100
-    monkeypatch.setattr(loaders.docx, "Document", forbid("python-docx"))
+    monkeypatch.setattr(docx, "Document", forbid("python-docx"))
     assert rejection(data, "dense.docx") == (
         f"'dense.docx' is compressed {ratio:,} to 1 (word/document.xml), "
         "over the 100 to 1 limit (ASSISTANT_MAX_ZIP_RATIO)"
@@ -316,7 +316,7 @@ def test_a_hanging_parse_is_stopped_at_the_timeout_and_its_process_is_gone(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     pid_file = tmp_path / "pid"
-    monkeypatch.setitem(loaders._EXTRACTORS, "pdf", hanging_parser(pid_file))
+    monkeypatch.setitem(loaders.EXTRACTORS, "pdf", hanging_parser(pid_file))
     monkeypatch.setenv("ASSISTANT_PARSE_TIMEOUT_S", "1")
     started = time.monotonic()
     message = rejection(pdf_pages(1), "stuck.pdf")
@@ -337,7 +337,7 @@ def test_a_parser_that_dies_is_a_one_line_rejection(monkeypatch: pytest.MonkeyPa
         os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
         raise AssertionError("unreachable")
 
-    monkeypatch.setitem(loaders._EXTRACTORS, "html", die)
+    monkeypatch.setitem(loaders.EXTRACTORS, "html", die)
     assert rejection(b"<p>x</p>", "dies.html") == (
         "'dies.html' could not be read: the parser stopped (killed by SIGKILL)"
     )
@@ -350,7 +350,7 @@ def test_a_parse_over_the_memory_limit_is_rejected(monkeypatch: pytest.MonkeyPat
             raise RuntimeError("parsed in the test process, where nothing caps its memory")
         return b"x" * (400 * MB)
 
-    monkeypatch.setitem(loaders._EXTRACTORS, "docx", greedy)
+    monkeypatch.setitem(loaders.EXTRACTORS, "docx", greedy)
     monkeypatch.setenv("ASSISTANT_MAX_PARSE_MEMORY_MB", "100")
     assert rejection(b"PK\x03\x04 anything", "greedy.docx") == (
         "'greedy.docx' needs more memory to read than the 100 MB limit "
@@ -364,7 +364,7 @@ def test_load_document_parses_in_a_child_too(
 ) -> None:
     path = tmp_path / "stuck.md"
     path.write_text("# Stuck\n\ntext\n")
-    monkeypatch.setitem(loaders._EXTRACTORS, "md", hanging_parser(tmp_path / "pid"))
+    monkeypatch.setitem(loaders.EXTRACTORS, "md", hanging_parser(tmp_path / "pid"))
     monkeypatch.setenv("ASSISTANT_PARSE_TIMEOUT_S", "0.5")
     with pytest.raises(RejectedFile) as info:
         load_document(path)
@@ -378,7 +378,7 @@ def test_other_files_are_not_held_up_by_a_hanging_parse(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The issue's queue: while one upload hangs, others (in other threads) still load."""
-    monkeypatch.setitem(loaders._EXTRACTORS, "html", hanging_parser(tmp_path / "pid"))
+    monkeypatch.setitem(loaders.EXTRACTORS, "html", hanging_parser(tmp_path / "pid"))
     monkeypatch.setenv("ASSISTANT_PARSE_TIMEOUT_S", "4")
     with ThreadPoolExecutor(max_workers=2) as pool:
         stuck = pool.submit(rejection, b"<p>x</p>", "stuck.html")
@@ -406,7 +406,7 @@ def hang(*args):
     Path(sys.argv[1]).write_text(str(os.getpid()))
     time.sleep(600)
 
-loaders._EXTRACTORS["pdf"] = hang
+loaders.EXTRACTORS["pdf"] = hang
 os.environ["ASSISTANT_PARSE_TIMEOUT_S"] = "1"
 loaders.load_bytes(b"%PDF-1.4 never parsed %%EOF", "stuck.pdf", source="s")
 """
@@ -461,7 +461,7 @@ def test_worker_returns_raises_and_kills(start_method: str) -> None:
 def test_over_limit_uploads_are_rejected_and_the_rest_of_the_batch_is_added(
     fake_runtime: Runtime, bomb_60mb: bytes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setitem(loaders._EXTRACTORS, "html", hanging_parser(tmp_path / "pid"))
+    monkeypatch.setitem(loaders.EXTRACTORS, "html", hanging_parser(tmp_path / "pid"))
     kb = fake_runtime.knowledge
     assert kb.parse_limits == ParseLimits.from_settings(fake_runtime.settings)
     kb.parse_limits = ParseLimits(max_pdf_pages=3, parse_timeout_s=1)
