@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 SentenceStatus = Literal["supported", "contradicted", "unsupported", "uncited"]
 # How much of the question the answer covers: all of it, some parts (the rest is said to be
 # missing), or nothing (declined).
 Coverage = Literal["full", "partial", "none"]
+
+# The one wording of a decline shown to a reader: the web page's card shows the heading and the
+# detail, the CLI and `ask --json` the whole sentence.
+DECLINE_HEADING = "The sources don't say"
+DECLINE_DETAIL = "nothing in the knowledge base answers this question."
+NO_ANSWER = f"{DECLINE_HEADING}: {DECLINE_DETAIL}"
+
+
+class DeclineReason(StrEnum):
+    """Why an answer declined (`Answer.decline_reason`; "decline_reason" in `ask --json`)."""
+
+    OPINION = "opinion"  # the question asks for an opinion; the sources hold facts and claims
+    NOTHING_RETRIEVED = "nothing retrieved"  # no passage came back, or none was worth reading
+    NO_SENTENCE_ANSWERS = "no sentence answers"  # the reader found no sentence that answers
+    MODEL_DECLINED = "model declined"  # the LLM replied that the sources don't say
+    NOT_IN_SOURCES = "not in the sources"  # declined, for no more specific reason
+
+
+def location_label(first: int, last: int | None = None, page: int | None = None) -> str:
+    """Where a passage sits: "paragraph 4", "paragraphs 4\u20136", "page 2, paragraph 4"."""
+    single = last is None or last == first
+    where = f"paragraph {first}" if single else f"paragraphs {first}\u2013{last}"
+    return f"page {page}, {where}" if page is not None else where
+
+
+def paragraphs_label(paragraphs: Sequence[int], page: int | None = None) -> str:
+    """Where quotes from one passage sit: "paragraph 4", "paragraphs 3, 5" (distinct, in order);
+    with a page, each paragraph is labelled in full: "page 2, paragraph 3; page 2, paragraph 5"."""
+    distinct = list(dict.fromkeys(paragraphs))
+    if len(distinct) == 1 or page is not None:
+        return "; ".join(location_label(n, page=page) for n in distinct)
+    return "paragraphs " + ", ".join(str(n) for n in distinct)
 
 
 @dataclass(frozen=True)
@@ -51,11 +85,11 @@ class Chunk:
     @property
     def location(self) -> str:
         """Human-readable location: paragraph numbers, plus the page for PDFs."""
-        if self.paragraph_start == self.paragraph_end:
-            where = f"paragraph {self.paragraph_start}"
-        else:
-            where = f"paragraphs {self.paragraph_start}\u2013{self.paragraph_end}"
-        return f"page {self.page}, {where}" if self.page is not None else where
+        return location_label(self.paragraph_start, self.paragraph_end, self.page)
+
+    def paragraph_at(self, offset: int) -> int:
+        """The number of the paragraph a character offset into this chunk's text falls in."""
+        return self.paragraph_start + self.text.count("\n\n", 0, offset)
 
     def to_metadata(self) -> dict[str, Any]:
         meta: dict[str, Any] = {
@@ -158,7 +192,11 @@ class Turn:
 
 @dataclass
 class Answer:
-    """What the assistant says: the text with [n] markers, its sources, and how it was made."""
+    """What the assistant says: the text with [n] markers, its sources, and how it was made.
+
+    A decline is `abstained` with its `decline_reason` (NOT_IN_SOURCES unless given); readers of
+    an Answer look at these fields, never at the wording of `text`.
+    """
 
     text: str
     abstained: bool
@@ -173,15 +211,21 @@ class Answer:
     missing: list[str] = field(
         default_factory=list
     )  # parts of the question the sources don't answer
+    decline_reason: DeclineReason | None = None  # set exactly when abstained
 
     def __post_init__(self) -> None:
         if self.coverage is None:
             self.coverage = "none" if self.abstained else "full"
+        if self.abstained and self.decline_reason is None:
+            self.decline_reason = DeclineReason.NOT_IN_SOURCES
+        elif not self.abstained:
+            self.decline_reason = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "answer": self.text,
             "abstained": self.abstained,
+            "decline_reason": None if self.decline_reason is None else str(self.decline_reason),
             "coverage": self.coverage,
             "missing": list(self.missing),
             "citations": [c.to_json() for c in self.citations],

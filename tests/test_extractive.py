@@ -6,7 +6,7 @@ from assistant.citations import sentence_spans
 from assistant.generation.base import NO_ANSWER
 from assistant.generation.extractive import ExtractiveAnswerer, answer_type, holds_answer_type
 from assistant.testing import FakeEmbedder, FakeReader
-from assistant.types import Answer, Chunk, ScoredChunk, Turn
+from assistant.types import Answer, Chunk, DeclineReason, ScoredChunk, Turn
 
 P1 = (
     "Japan is buying Tomahawk cruise missiles from the United States. "
@@ -65,7 +65,12 @@ def test_declines_plainly_when_nothing_scores_high_enough() -> None:
     hits = [_hit("a", P1)]
     answer = _answerer(min_score=0.99).answer("How do I bake sourdough bread?", [], hits)
     assert answer == Answer(
-        text=NO_ANSWER, abstained=True, citations=[], retrieved=hits, backend="extractive"
+        text=NO_ANSWER,
+        abstained=True,
+        citations=[],
+        retrieved=hits,
+        backend="extractive",
+        decline_reason=DeclineReason.NOTHING_RETRIEVED,
     )
     assert _answerer().answer("anything", [], []).abstained
 

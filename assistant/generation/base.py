@@ -1,13 +1,13 @@
-"""The Answerer protocol and the wording shared by every answerer."""
+"""The Answerer protocol and the decline every answerer gives (its wording is in types)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
-from assistant.types import Answer, ScoredChunk, Turn
+from assistant.types import NO_ANSWER, Answer, DeclineReason, ScoredChunk, Turn
 
-NO_ANSWER = "The sources don't say: nothing in the knowledge base answers this question."
+__all__ = ["NO_ANSWER", "Answerer", "abstain"]
 
 
 @runtime_checkable
@@ -25,6 +25,17 @@ class Answerer(Protocol):
         ...
 
 
-def abstain(hits: list[ScoredChunk], backend: str, reason: str = "") -> Answer:
-    """The plain decline: no citations, never the nearest paragraph."""
-    return Answer(text=NO_ANSWER, abstained=True, citations=[], retrieved=hits, backend=backend)
+def abstain(
+    hits: list[ScoredChunk],
+    backend: str,
+    reason: DeclineReason = DeclineReason.NOT_IN_SOURCES,
+) -> Answer:
+    """The plain decline, with why: no citations, never the nearest paragraph."""
+    return Answer(
+        text=NO_ANSWER,
+        abstained=True,
+        citations=[],
+        retrieved=hits,
+        backend=backend,
+        decline_reason=reason,
+    )

@@ -28,7 +28,7 @@ from assistant.generation.base import abstain
 from assistant.index.embedder import Embedder
 from assistant.reading import Reader
 from assistant.security import looks_like_injection
-from assistant.types import Answer, AnswerSentence, ScoredChunk, Turn
+from assistant.types import Answer, AnswerSentence, DeclineReason, ScoredChunk, Turn
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
@@ -302,17 +302,17 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, history: list[Turn], hits: list[ScoredChunk]) -> Answer:
         if _OPINION.search(question):  # the sources hold facts and claims, not our opinions
-            return abstain(hits, self.name, "opinion")
+            return abstain(hits, self.name, DeclineReason.OPINION)
         reading = self.read(question, history, hits)
         if not reading.shortlist:
-            return abstain(hits, self.name, "nothing retrieved")
+            return abstain(hits, self.name, DeclineReason.NOTHING_RETRIEVED)
         if reading.broad:
             chosen = self._gather(reading)
             missing: list[str] = []
         else:
             chosen, missing = self._pick(reading)
         if not chosen:
-            return abstain(hits, self.name, "no sentence answers")
+            return abstain(hits, self.name, DeclineReason.NO_SENTENCE_ANSWERS)
         quotes: list[Quote] = []
         for cand in chosen:
             if cand.lead is not None and not any(_overlaps(cand.lead, q) for q in quotes):
