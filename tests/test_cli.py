@@ -46,7 +46,7 @@ def test_ingest_then_list_and_remove(
     code, out, _ = run(app, capsys, "sources", "list", "--json")
     [row] = json.loads(out)
     assert row["document_id"] == doc_id and row["title"] == "Fleet notes" and row["chunks"] == 1
-    assert set(row) == {"document_id", "title", "path", "chunks", "added"}
+    assert set(row) == {"document_id", "title", "path", "type", "chunks", "added"}
     code, out, _ = run(app, capsys, "sources", "remove", doc_id)
     assert (code, out) == (0, f"removed {doc_id} (Fleet notes, 1 chunks)\n")
     assert json.loads(run(app, capsys, "sources", "list", "--json")[1]) == []

@@ -10,10 +10,13 @@ import pytest
 
 from assistant.errors import AssistantError
 from assistant.knowledge import FileResult, IngestReport
+from assistant.serialise import parse_history
 from assistant.types import Answer, AnswerSentence, Chunk, Citation, DocumentRecord
 from assistant.ui import render
-from assistant.ui.app import ChatSession, history_turns, parse_auth, read_uploads
 from assistant.ui.feedback import FeedbackEntry, FeedbackLog
+from assistant.ui.server import parse_auth
+from assistant.ui.session import ChatSession
+from assistant.ui.uploads import read_uploads
 
 HOSTILE = '<script>alert(1)</script> <img src=x onerror="alert(2)"> **bold** [l](http://e.x)'
 TAGS = re.compile(r"<(/?)([a-zA-Z]+)")
@@ -273,21 +276,22 @@ def test_parse_auth() -> None:
             parse_auth(bad)
 
 
-def test_history_turns_keeps_only_text_turns() -> None:
-    turns = history_turns(
+def test_web_history_keeps_only_text_turns() -> None:
+    turns = parse_history(
         [
             {"role": "user", "content": "q"},
             {"role": "assistant", "content": "a [1]"},
             {"role": "system", "content": "ignored"},
             {"role": "assistant", "content": {"path": "file"}},
-        ]
+        ],
+        skip_invalid=True,
     )
     assert [(t.role, t.content) for t in turns] == [("user", "q"), ("assistant", "a [1]")]
 
 
 def test_sessions_do_not_share_state() -> None:
     one, two = ChatSession(), ChatSession()
-    one.turns.append(history_turns([{"role": "user", "content": "q"}])[0])
+    one.turns.append(parse_history([{"role": "user", "content": "q"}])[0])
     assert two.turns == [] and two.exchanges == {}
 
 
@@ -316,7 +320,7 @@ def test_feedback_log_appends_json_lines(tmp_path: Path) -> None:
 
 
 def test_source_contexts_reads_neighbours_once_per_document_version(fake_runtime) -> None:  # type: ignore[no-untyped-def]
-    from assistant.ui.app import SourceContexts
+    from assistant.ui.session import SourceContexts
 
     kb = fake_runtime.knowledge
 

@@ -363,7 +363,7 @@ def test_a_file_this_app_did_not_receive_is_not_ingested(served: tuple[str, Any]
 
 def test_read_uploads_refuses_files_from_elsewhere_and_leaves_them_alone(tmp_path: Path) -> None:
     from assistant.errors import AssistantError
-    from assistant.ui.app import read_uploads
+    from assistant.ui.uploads import read_uploads
 
     ours = tmp_path / "uploads"
     ours.mkdir()
@@ -413,7 +413,7 @@ def test_an_upload_over_the_total_limit_is_rejected_whole(served: tuple[str, Any
     )
     assert done["success"], done
     message = done["output"]["data"][0]
-    assert "nothing was added" in message and "MB" in message
+    assert "nothing was added" in message and "KB together" in message
     assert document_ids(runtime) == before
 
 

@@ -27,7 +27,8 @@ NEW_DOC_QUESTION = "Where was the Kestrel Accord signed?"
 @contextmanager
 def serving(runtime: Any, **launch: Any) -> Iterator[str]:
     """The app for `runtime`, launched in this process on 127.0.0.1; yields its URL."""
-    from assistant.ui.app import create_app, launch_options
+    from assistant.ui.app import create_app
+    from assistant.ui.server import launch_options
 
     app = create_app(runtime)
     port = free_port()

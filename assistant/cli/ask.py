@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from rich.console import Console
 
 from assistant.cli.context import AppContext, pass_app, print_json
 from assistant.errors import AssistantError
+from assistant.markers import format_markers
+from assistant.serialise import parse_history
 from assistant.types import Answer, Turn
 
 
@@ -26,23 +29,6 @@ def load_history(path: Path) -> list[Turn]:
             f"history file '{path}' is not valid JSON: {exc.msg} (line {exc.lineno})"
         ) from exc
     return parse_history(data, str(path))
-
-
-def parse_history(data: Any, where: str = "history") -> list[Turn]:
-    if not isinstance(data, list):
-        raise AssistantError(f"{where}: expected a JSON list of {{role, content}} turns")
-    turns: list[Turn] = []
-    for i, item in enumerate(data, start=1):
-        if (
-            not isinstance(item, dict)
-            or item.get("role") not in ("user", "assistant")
-            or not isinstance(item.get("content"), str)
-        ):
-            raise AssistantError(
-                f'{where}: turn {i} must be {{"role": "user"|"assistant", "content": str}}'
-            )
-        turns.append(Turn(role=item["role"], content=item["content"]))
-    return turns
 
 
 _MARKS = {
@@ -79,7 +65,7 @@ def render_checked(answer: Answer, console: Console) -> bool:
     if answer.abstained or all(s.status == "supported" for s in answer.sentences):
         return False
     for s in answer.sentences:
-        marks = "".join(f"[{n}]" for n in s.citations)
+        marks = format_markers(s.citations)
         line = f"{s.text} {marks}".rstrip()
         console.print(line, style="" if s.status == "supported" else "red", markup=False, end="")
         console.print(_MARKS.get(s.status, ""), style="bold red", markup=False)
@@ -144,22 +130,25 @@ def ask(app: AppContext, question: str, as_json: bool, history_file: Path | None
     if as_json:
         print_json(chain.ask(question, history).to_json())
         return
+    stream_answer(chain.stream(question, history), app.settings.llm != "none")
+
+
+def stream_answer(items: Iterator[str | Answer], drafted: bool) -> None:
+    """An answer as it streams: with an LLM (`drafted`), its unchecked draft dimmed, then what
+    survived verification; without one, the answer as it arrives, a decline in yellow."""
     console = Console(highlight=False, soft_wrap=True)
     final: Answer | None = None
-    for item in chain.stream(question, history):
+    for item in items:
         if isinstance(item, Answer):
             final = item
-        else:
-            draft = "dim" if app.settings.llm != "none" else ""  # unchecked LLM text
-            console.print(
-                item,
-                end="",
-                style="yellow" if item.startswith("The sources don't say") else draft,
-                markup=False,
-            )
+            if not drafted:  # the offline answerer's text arrives whole, just before its Answer
+                style = "yellow" if final.abstained else ""
+                console.print(final.text, end="", style=style, markup=False)
+        elif drafted:
+            console.print(item, end="", style="dim", markup=False)
     console.print()
     if final is not None:
-        if app.settings.llm != "none":
+        if drafted:
             # the streamed draft was the LLM's, unchecked: show what survived verification
             heading = "Offline answer:" if final.fallback else "Checked against the sources:"
             console.print(heading, style="bold")

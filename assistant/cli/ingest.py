@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from assistant.cli.context import AppContext, pass_app, print_json
+from assistant.serialise import ingest_json
 
 
 @click.command()
@@ -47,14 +48,7 @@ def ingest(app: AppContext, paths: tuple[Path, ...], as_json: bool, prune: bool)
         report = kb.ingest(list(paths), progress=progress)
     pruned = kb.prune_missing([p for p in paths if p.is_dir()]) if prune else []
     if as_json:
-        print_json(
-            {
-                "results": [vars(r) for r in report.results],
-                "embedded": report.embedded,
-                "removed": [r.document_id for r in pruned],
-                "summary": report.summary(),
-            }
-        )
+        print_json(ingest_json(report, removed=[r.document_id for r in pruned]))
     else:
         out = Console(highlight=False, soft_wrap=True)
         for r in report.results:

@@ -13,7 +13,7 @@ from assistant.cli.context import AppContext, pass_app
 @pass_app
 def serve(app: AppContext, host: str | None, port: int | None) -> None:
     """Serve the web chat."""
-    from assistant.ui.app import serve as run
+    from assistant.ui.server import serve as run
 
     settings = app.settings
     run(app.runtime, host or settings.host, port or settings.port)

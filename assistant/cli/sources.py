@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.cli.context import AppContext, pass_app, print_json
+from assistant.serialise import document_json
 
 
 @click.group()
@@ -21,18 +22,7 @@ def list_sources(app: AppContext, as_json: bool) -> None:
     """Show documents: id, title, chunks, when added."""
     records = app.runtime.knowledge.documents()
     if as_json:
-        print_json(
-            [
-                {
-                    "document_id": r.document_id,
-                    "title": r.title,
-                    "path": r.path,
-                    "chunks": r.chunks,
-                    "added": r.added,
-                }
-                for r in records
-            ]
-        )
+        print_json([document_json(r) for r in records])
         return
     console = Console(highlight=False, width=None if Console().is_terminal else 200)
     if not records:

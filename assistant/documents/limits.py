@@ -6,7 +6,7 @@ may use), where they come from (the settings `ASSISTANT_MAX_UNZIPPED_MB`,
 `ASSISTANT_MAX_ZIP_RATIO`, `ASSISTANT_MAX_EXTRACTED_CHARS`, `ASSISTANT_MAX_PDF_PAGES`,
 `ASSISTANT_PARSE_TIMEOUT_S`, `ASSISTANT_MAX_PARSE_MEMORY_MB`), the running character budget of
 an extraction, and the wording of each over-limit rejection: one line naming the limit and the
-setting that sets it.
+setting that sets it. `format_size` is how every message in the package writes a size.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from assistant.errors import RejectedFile
 if TYPE_CHECKING:
     from assistant.config import Settings
 
-__all__ = ["CharBudget", "ParseLimits"]
+__all__ = ["CharBudget", "ParseLimits", "format_size"]
 
+_KB = 1024
 _MB = 1024 * 1024
 
 
@@ -33,6 +34,20 @@ def _number(value: float) -> str:
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:,.1f}"
+
+
+def format_size(n: int, *, round_up: bool = False) -> str:
+    """A size as every message shows it: "25.3 MB", "2 KB", "11 bytes".
+
+    With round_up, a size just over a limit never shows as equal to it.
+    """
+    for unit, factor in (("MB", _MB), ("KB", _KB)):
+        if n >= factor:
+            value = n / factor
+            if round_up:
+                value = math.ceil(value * 10) / 10
+            return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} bytes"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ It owns what must be decided before Gradio reads a request:
 - **Body size**: a body whose declared Content-Length is over the limit is refused unread, and a
   streamed one is cut off at it (Starlette's RequestBodyLimitMiddleware) (413). File uploads have
   their own limit (ASSISTANT_MAX_UPLOAD_MB); every other request the size of one file in base64.
+  These bound the bytes of a request; what an upload may hold is checked in `uploads.py`.
 - **Sign-ins**: after too many failed sign-ins from one client address, that address may not try
   again for a while (429).
 - **Malformed uploads**: a file part without a file name gets a one-line 400, not Gradio's 500.
@@ -34,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
 from assistant.config import REQUEST_SLACK_BYTES, Settings
+from assistant.documents.limits import format_size
 
 log = logging.getLogger(__name__)
 
@@ -140,12 +142,6 @@ class LoginThrottle:
         self._failures.pop(client, None)
 
 
-def megabytes(size: int) -> str:
-    """A size in MB as a person reads it: "27.7", "300.0", "0.015"."""
-    mb = size / (1024 * 1024)
-    return f"{mb:,.1f}" if mb >= 1 else f"{mb:.2g}"
-
-
 class RequestGuard:
     """The ASGI middleware (see the module docstring); every refusal is one line of text."""
 
@@ -193,8 +189,8 @@ class RequestGuard:
         if declared.isdigit() and int(declared) > limit:
             what = "upload" if upload else "request"
             message = (
-                f"Too large: this {what} is {megabytes(int(declared))} MB; "
-                f"the limit is {megabytes(limit)} MB"
+                f"Too large: this {what} is {format_size(int(declared), round_up=True)}; "
+                f"the limit is {format_size(limit)}"
             )
             await PlainTextResponse(message, status_code=413)(scope, receive, send)
             return

@@ -9,16 +9,22 @@ markup written in this module.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from assistant.knowledge import IngestReport, Status
-from assistant.types import Answer, AnswerSentence, Chunk, Citation, DocumentRecord
+from assistant.markers import Marker, marker_numbers, replace_markers
+from assistant.types import (
+    DECLINE_DETAIL,
+    DECLINE_HEADING,
+    Answer,
+    AnswerSentence,
+    Chunk,
+    Citation,
+    DocumentRecord,
+)
 
-_MARKER = re.compile(r"\[(\d+)\]")
-_DECLINED_PREFIX = re.compile(r"^\s*the sources don['’]t say[\s:.,;—-]*", re.I)
 EXCERPT_CONTEXT = 240  # characters of passage shown on each side of the highlighted sentences
 
 STATUS_LABELS: dict[Status, str] = {
@@ -121,24 +127,26 @@ def excerpt(passage: str, spans: Sequence[tuple[int, int]], context: int = EXCER
     return esc(before) + highlight(passage[first:last], shifted) + esc(after)
 
 
+def _chip(n: int, title: str) -> str:
+    return f'<span class="cite-ref" title="{esc(title)}">[{n}]</span>'
+
+
 def cite_markers(escaped: str, titles: dict[int, str]) -> str:
-    """[n] markers in already-escaped text shown as citation chips (unknown numbers stay plain)."""
+    """[n] markers in already-escaped text shown as citation chips, one per number; a marker
+    with a number no citation has stays plain text."""
 
-    def chip(match: re.Match[str]) -> str:
-        n = int(match.group(1))
-        if n not in titles:
-            return match.group(0)
-        return f'<span class="cite-ref" title="{esc(titles[n])}">[{n}]</span>'
+    def chips(marker: Marker, original: str) -> str:
+        if not all(n in titles for n in marker.numbers):
+            return original
+        space = original[: marker.bracket - marker.start]
+        return space + "".join(_chip(n, titles[n]) for n in marker.numbers)
 
-    return _MARKER.sub(chip, escaped)
+    return replace_markers(escaped, chips)
 
 
 def _sentence_html(sentence: AnswerSentence, titles: dict[int, str]) -> str:
     body = esc(sentence.text)
-    markers = "".join(
-        f' <span class="cite-ref" title="{esc(titles.get(n, ""))}">[{n}]</span>'
-        for n in sentence.citations
-    )
+    markers = "".join(" " + _chip(n, titles.get(n, "")) for n in sentence.citations)
     if sentence.status == "supported":
         return f'<span class="sentence supported">{body}{markers}</span>'
     if sentence.status == "contradicted":
@@ -234,21 +242,11 @@ def answer_html(
     `contexts` maps chunk ids to the text around them, for the "surrounding text" disclosure.
     """
     if answer.abstained:
-        reason = _DECLINED_PREFIX.sub("", answer.text).strip()
-        reason = (reason[:1].upper() + reason[1:]) or "Nothing in the knowledge base answers this."
-        return (
-            '<div class="declined"><div class="declined-head">'
-            '<span class="declined-icon">∅</span> The sources don\'t say</div>'
-            f'<p class="declined-text">{esc(reason)}</p>'
-            '<p class="declined-hint">Try rephrasing the question, or add a document that covers '
-            "it on the Knowledge base tab.</p></div>"
-        )
+        return declined_html()
     notes = ""
     if answer.fallback:
         notes = '<p class="note fallback">LLM answer failed verification; offline answer shown.</p>'
-    cited = {n for s in answer.sentences for n in s.citations} | {
-        int(m) for m in _MARKER.findall(answer.text)
-    }
+    cited = {n for s in answer.sentences for n in s.citations} | set(marker_numbers(answer.text))
     citations = [c for c in answer.citations if c.n in cited] or list(answer.citations)
     sources = ""
     if citations:
@@ -259,6 +257,19 @@ def answer_html(
         f'<div class="answer">{partial_html(answer)}'
         f"{answer_body(answer, hide_unsupported=hide_unsupported)}"
         f"{notes}{sources}</div>"
+    )
+
+
+def declined_html() -> str:
+    """The card of a declined answer: what the sources don't say, and what a reader can do."""
+    heading = html.escape(DECLINE_HEADING, quote=False)
+    detail = html.escape(DECLINE_DETAIL[:1].upper() + DECLINE_DETAIL[1:], quote=False)
+    return (
+        '<div class="declined"><div class="declined-head">'
+        f'<span class="declined-icon">∅</span> {heading}</div>'
+        f'<p class="declined-text">{detail}</p>'
+        '<p class="declined-hint">Try rephrasing the question, or add a document that covers '
+        "it on the Knowledge base tab.</p></div>"
     )
 
 
