@@ -16,7 +16,7 @@ from assistant.types import AnswerSentence, Chunk, Citation, SentenceStatus
 
 if TYPE_CHECKING:
     from assistant.index.embedder import Embedder
-    from assistant.reading import Reader
+    from assistant.reading import Entailment, Reader
 
 CITATION_MARK = re.compile(r"\s*\[(\d+)\]")
 
@@ -295,6 +295,20 @@ def _window_units(quotes: tuple[Quote, ...]) -> set[str]:
     return {q.unit for quote in quotes for q in quantities(quote.text)}
 
 
+def _entails_each(reader: Reader, sentence: str, premises: list[str]) -> list[Entailment]:
+    """The reader's verdict on the sentence against each premise, the sentence's numbers spelled
+    as that premise spells the same values (a model reads "70%" and "seventy per cent" apart)."""
+    from assistant.quantities import in_passage_spelling
+
+    claims = [in_passage_spelling(sentence, p) for p in premises]
+    verdicts: list[Entailment | None] = [None] * len(premises)
+    for claim in dict.fromkeys(claims):
+        at = [i for i, c in enumerate(claims) if c == claim]
+        for i, verdict in zip(at, reader.entails(claim, [premises[i] for i in at]), strict=True):
+            verdicts[i] = verdict
+    return [v for v in verdicts if v is not None]
+
+
 def check_sentence(
     sentence: str,
     numbers: tuple[int, ...],
@@ -371,7 +385,7 @@ def check_sentence(
             reasons.append(f"meaning too far from the cited passage ({best_overall:.2f})")
     elif candidates and not contradicted:
         premises = [" ".join(q.text for q in w) for _, w in candidates]
-        verdicts = reader.entails(sentence, premises)
+        verdicts = _entails_each(reader, sentence, premises)
         best_entailed = max(v.entailed for v in verdicts)
         if best_entailed < min_entailed:
             worst = max(range(len(verdicts)), key=lambda i: verdicts[i].contradicted)

@@ -325,3 +325,18 @@ def unmatched_quantities(claim: str, passage: str) -> list[str]:
         if q.text not in missing and not any(_matches(q, s) for s in stated):
             missing.append(q.text)
     return missing
+
+
+def in_passage_spelling(claim: str, passage: str) -> str:
+    """The claim with each quantity the passage states too written as the passage writes it.
+
+    "Ticket sales paid for about seventy per cent" against "covered about 70 per cent" becomes
+    "... about 70 per cent": a reader model then compares meanings, not spellings of numbers.
+    """
+    stated = quantities(passage)
+    rewritten = claim
+    for q in quantities(claim):
+        same = next((s for s in stated if _matches(q, s)), None)
+        if same is not None and same.text != q.text:
+            rewritten = rewritten.replace(q.text, same.text, 1)
+    return rewritten

@@ -148,3 +148,27 @@ def test_renumbering_lists_only_cited_sources_in_order_of_use(
     for c in citations:
         for start, end in c.highlights:
             assert " ".join(c.passage[start:end].split()) in c.quote
+
+
+def test_the_reader_judges_a_respelled_number_in_the_passage_spelling() -> None:
+    from assistant.citations import check_sentence
+    from assistant.testing import FakeReader
+
+    claims: list[str] = []
+
+    class Recording(FakeReader):
+        def entails(self, claim, passages):  # type: ignore[no-untyped-def]
+            claims.append(claim)
+            return super().entails(claim, passages)
+
+    reader = Recording()
+    source = chunk("1", "Ticket revenue covered about 70 per cent of the exhibition's cost.")
+    checked = check_sentence(
+        "Ticket revenue covered about seventy per cent of the exhibition's cost.",
+        (1,),
+        {1: source},
+        FakeEmbedder(),
+        reader=reader,
+    )
+    assert claims == ["Ticket revenue covered about 70 per cent of the exhibition's cost."]
+    assert checked.status == "supported"

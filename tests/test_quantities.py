@@ -230,3 +230,33 @@ def test_fractions_in_words_match_the_same_share_and_not_another() -> None:
     assert unmatched_quantities("up 0.25 points", "up by a quarter of a point") == []
     assert unmatched_quantities("60 per cent of it", "three fifths of the power") == []
     assert unmatched_quantities("a third of the budget", "a quarter of the budget") == ["a third"]
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "expected"),
+    [
+        (
+            "Sales paid for about seventy per cent of the cost.",
+            "Ticket revenue covered about 70 per cent of the cost.",
+            "Sales paid for about 70 per cent of the cost.",
+        ),
+        (
+            "Northline will buy three-fifths of the power.",
+            "Northline has agreed to buy 60 per cent of the electricity.",
+            "Northline will buy 60 per cent of the power.",
+        ),
+        # a different value is left as the claim wrote it, for the checks that compare numbers
+        (
+            "Sales paid for about eighty per cent of the cost.",
+            "Ticket revenue covered about 70 per cent of the cost.",
+            "Sales paid for about eighty per cent of the cost.",
+        ),
+        ("No numbers here.", "Nor here.", "No numbers here."),
+    ],
+)
+def test_in_passage_spelling_writes_equal_values_as_the_passage_does(
+    claim: str, passage: str, expected: str
+) -> None:
+    from assistant.quantities import in_passage_spelling
+
+    assert in_passage_spelling(claim, passage) == expected
