@@ -24,18 +24,17 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from assistant.errors import AssistantError
 from assistant.index.bm25 import BM25Index, fingerprint
-from assistant.index.registry import Registry, now_iso
+from assistant.index.datadir import DataDir, LockState
+from assistant.index.registry import Registry
+from assistant.index.store import ChunkStore
 from assistant.runtime import Runtime
 from assistant.types import Chunk, DocumentRecord
 
@@ -93,13 +92,15 @@ def _try(fn: Callable[[], Any]) -> tuple[Any, str]:
         return None, f"{type(exc).__name__}: {text[:200]}"
 
 
-def _lock(data_dir: Path) -> FileLock | None:
-    lock = FileLock(str(data_dir / "write.lock"))
-    try:
-        lock.acquire(timeout=LOCK_WAIT)
-    except Timeout:
-        return None
-    return lock
+_LOCK_DETAIL = {
+    LockState.HELD: "free (no other process is writing)",
+    LockState.BUSY: f"held by another process for over {LOCK_WAIT:.0f}s: a write is running",
+    LockState.UNAVAILABLE: "cannot be taken: the data directory is not writable",
+}
+_NOT_REPAIRED = {
+    LockState.BUSY: "nothing: another process is writing; try again later",
+    LockState.UNAVAILABLE: "nothing: the data directory is not writable",
+}
 
 
 def check(runtime: Runtime) -> HealthReport:
@@ -108,20 +109,14 @@ def check(runtime: Runtime) -> HealthReport:
     data_dir = runtime.settings.data_dir
     if not _check_data_dir(report, data_dir):
         return report
-    lock = _lock(data_dir)
-    report.add(
-        "write lock",
-        lock is not None,
-        "free (no other process is writing)"
-        if lock is not None
-        else f"held by another process for over {LOCK_WAIT:.0f}s: a write is running",
-        "let the running `assistant ingest` (or upload) finish, then run doctor again",
-    )
-    try:
+    with DataDir(data_dir).write_lock.attempt(LOCK_WAIT) as state:
+        report.add(
+            "write lock",
+            state is LockState.HELD,
+            _LOCK_DETAIL[state],
+            "let the running `assistant ingest` (or upload) finish, then run doctor again",
+        )
         _check_indexes(report, runtime)
-    finally:
-        if lock is not None:
-            lock.release()
     return report
 
 
@@ -145,8 +140,8 @@ def _check_data_dir(report: HealthReport, data_dir: Path) -> bool:
 
 
 def _check_indexes(report: HealthReport, runtime: Runtime) -> None:
-    data_dir = runtime.settings.data_dir
-    registry, reason = _try(lambda: _open_registry(data_dir / "registry.sqlite3"))
+    paths = DataDir(runtime.settings.data_dir)
+    registry, reason = _try(lambda: _open_registry(paths.registry))
     records: list[DocumentRecord] = []
     if registry is None:
         report.add(
@@ -176,7 +171,7 @@ def _check_indexes(report: HealthReport, runtime: Runtime) -> None:
         fix = (
             f"check that the Chroma server at {url} is running and reachable"
             if url
-            else f"restore {data_dir / 'chroma'} from a backup, or move the data directory aside "
+            else f"restore {paths.chroma} from a backup, or move the data directory aside "
             "and ingest the documents again (`assistant sources list` still names them)"
         )
         report.add("vector store", False, f"unreachable: {reason}", fix)
@@ -186,7 +181,7 @@ def _check_indexes(report: HealthReport, runtime: Runtime) -> None:
     if registry is not None and chunks is not None:
         _check_agreement(report, records, chunks)
     if chunks is not None:
-        _check_bm25(report, data_dir / "bm25", {c.chunk_id for c in chunks})
+        _check_bm25(report, paths.bm25, {c.chunk_id for c in chunks})
     _check_model(report, runtime, store, chunks)
 
 
@@ -252,7 +247,7 @@ def _check_bm25(report: HealthReport, directory: Path, ids: set[str]) -> None:
 
 
 def _check_model(
-    report: HealthReport, runtime: Runtime, store: Any, chunks: list[Chunk] | None
+    report: HealthReport, runtime: Runtime, store: ChunkStore | None, chunks: list[Chunk] | None
 ) -> None:
     dimension, reason = _try(lambda: int(runtime.embedder.dimension))
     if dimension is None:
@@ -264,9 +259,8 @@ def _check_model(
         )
         return
     stored: int | None = None
-    vectors_of = getattr(store, "vectors", None)
-    if chunks and vectors_of is not None:
-        sample, _ = _try(lambda: vectors_of([chunks[0].chunk_id]))
+    if chunks and store is not None:
+        sample, _ = _try(lambda: store.vectors([chunks[0].chunk_id]))
         if sample:
             stored = len(next(iter(sample.values())))
     if stored is None or stored == dimension:
@@ -287,15 +281,12 @@ def repair(runtime: Runtime) -> HealthReport:
     data_dir = runtime.settings.data_dir
     done: list[str] = []
     if data_dir.is_dir():
-        lock = _lock(data_dir)
-        if lock is None:
-            report = check(runtime)
-            report.repaired.append("nothing: another process is writing; try again later")
-            return report
-        try:
+        with DataDir(data_dir).write_lock.attempt(LOCK_WAIT) as state:
+            if state is not LockState.HELD:
+                report = check(runtime)
+                report.repaired.append(_NOT_REPAIRED[state])
+                return report
             done = _repair_locked(runtime)
-        finally:
-            lock.release()
     report = check(runtime)
     report.repaired = done
     return report
@@ -303,15 +294,10 @@ def repair(runtime: Runtime) -> HealthReport:
 
 def _repair_locked(runtime: Runtime) -> list[str]:
     done: list[str] = []
-    data_dir = runtime.settings.data_dir
-    registry_path = data_dir / "registry.sqlite3"
-    registry, _ = _try(lambda: _open_registry(registry_path))
+    paths = DataDir(runtime.settings.data_dir)
+    registry, _ = _try(lambda: _open_registry(paths.registry))
     if registry is None:
-        aside = registry_path.with_name(f"registry.sqlite3.unreadable-{int(time.time())}")
-        for suffix in ("", "-wal", "-shm"):
-            part = Path(str(registry_path) + suffix)
-            if part.exists():
-                os.replace(part, Path(str(aside) + suffix))
+        aside = paths.move_registry_aside()
         done.append(
             f"moved the unreadable registry aside to {aside.name}; rebuilt it from the store"
         )
@@ -321,57 +307,4 @@ def _repair_locked(runtime: Runtime) -> list[str]:
     if store is None:
         done.append(f"could not reach the vector store ({reason}): nothing else repaired")
         return done
-    refresh = getattr(store, "refresh", None)
-    if refresh is not None:
-        refresh()
-    kb = runtime.knowledge  # opens (or creates) the registry
-    done += kb.recover()
-    chunks = store.chunks()
-    by_doc: dict[str, list[Chunk]] = {}
-    for chunk in chunks:
-        by_doc.setdefault(chunk.document_id, []).append(chunk)
-    for record in kb.registry.all():
-        have = len(by_doc.get(record.document_id, []))
-        if have == 0:
-            kb.registry.delete(record.document_id)
-            done.append(f"{record.document_id}: no chunks in the store; dropped from the registry")
-        elif have != record.chunks:
-            kb.registry.upsert(_replace_chunks(record, have))
-            done.append(f"{record.document_id}: chunk count {record.chunks} -> {have}")
-    known = {r.document_id for r in kb.registry.all()}
-    for document_id, doc_chunks in sorted(by_doc.items()):
-        if document_id not in known:
-            kb.registry.upsert(_record_from_chunks(document_id, doc_chunks))
-            done.append(f"{document_id}: re-registered {len(doc_chunks)} orphan chunks")
-    if kb.sync_bm25():
-        done.append("rebuilt the BM25 index from the store")
-    return done
-
-
-def _replace_chunks(record: DocumentRecord, chunks: int) -> DocumentRecord:
-    return DocumentRecord(
-        record.document_id,
-        record.title,
-        record.path,
-        record.doc_type,
-        record.sha256,
-        chunks,
-        record.added,
-        now_iso(),
-    )
-
-
-def _record_from_chunks(document_id: str, chunks: list[Chunk]) -> DocumentRecord:
-    first = min(chunks, key=lambda c: c.start)
-    suffix = Path(first.source).suffix.lower().lstrip(".")
-    stamp = now_iso()
-    return DocumentRecord(
-        document_id=document_id,
-        title=first.title,
-        path=first.source,
-        doc_type=suffix if suffix in {"txt", "md", "html", "pdf", "docx"} else "txt",
-        sha256="",  # unknown: the next ingest of this file re-checks it, reusing the vectors
-        chunks=len(chunks),
-        added=stamp,
-        updated=stamp,
-    )
+    return done + runtime.knowledge.writer.repair()  # opens (or creates) the registry

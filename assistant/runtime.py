@@ -14,6 +14,7 @@ from assistant.config import Settings
 from assistant.documents.limits import ParseLimits
 from assistant.generation.base import Answerer
 from assistant.generation.extractive import ExtractiveAnswerer
+from assistant.index.datadir import DataDir
 from assistant.index.embedder import Embedder, SentenceTransformerEmbedder
 from assistant.index.store import ChromaStore, ChunkStore
 from assistant.knowledge import KnowledgeBase
@@ -22,12 +23,13 @@ from assistant.retrieval import HybridRetriever
 
 
 def make_store(settings: Settings, embedder: Embedder) -> ChunkStore:
+    paths = DataDir(settings.data_dir)
     return ChromaStore(
-        path=settings.data_dir / "chroma",
+        path=paths.chroma,
         url=settings.chroma_url,
         collection=settings.collection,
         embed=lambda texts: embedder.embed(texts),
-        lock_path=settings.data_dir / "write.lock",
+        write_lock=paths.write_lock,
     )
 
 

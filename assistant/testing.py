@@ -154,6 +154,12 @@ class InMemoryStore:
         scored.sort(key=lambda pair: (-pair[1], pair[0].chunk_id))
         return scored[:n]
 
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        return {cid: self._vectors[cid] for cid in chunk_ids if cid in self._vectors}
+
+    def refresh(self) -> bool:
+        return False  # one process's memory: never written by anyone else
+
 
 class FakeAnswerer:
     """Answers with queued texts (or, with an empty queue, the first sentence of the top hit)."""

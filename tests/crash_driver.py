@@ -11,7 +11,7 @@ Steps run in order, one JSON line each on standard output (run_steps does the sa
   state   what each index holds: Chroma ids per document, registry rows, notes, BM25 on disk
 
 With ASSISTANT_TEST_PAUSE_AT=upsert-half[:n] the store's upsert is split in two and the pause
-hook (assistant.knowledge._test_pause) runs between the halves: a kill there leaves half of a
+hook (assistant.index.pause.pause) runs between the halves: a kill there leaves half of a
 group's new chunks in Chroma, as a kill inside Chroma's own batched writes would.
 """
 
@@ -28,9 +28,11 @@ enforce_offline()
 
 import numpy as np  # noqa: E402
 
-from assistant import health, knowledge  # noqa: E402
+from assistant import health  # noqa: E402
 from assistant.config import load_settings  # noqa: E402
+from assistant.index import pause  # noqa: E402
 from assistant.index.bm25 import BM25Index, fingerprint  # noqa: E402
+from assistant.index.datadir import DataDir  # noqa: E402
 from assistant.runtime import Runtime  # noqa: E402
 from assistant.testing import FakeEmbedder  # noqa: E402
 from assistant.types import Chunk  # noqa: E402
@@ -42,14 +44,14 @@ def runtime_for(data: Path) -> Runtime:
     runtime = Runtime(
         load_settings(data_dir=data, chunk_size=CHUNK_SIZE), embedder_override=FakeEmbedder()
     )
-    if knowledge._PAUSE_AT.startswith("upsert-half"):
+    if pause.PAUSE_AT.startswith("upsert-half"):
         store = runtime.store
         add = store.add
 
         def add_in_halves(chunks: list[Chunk], vectors: np.ndarray) -> None:
             half = len(chunks) // 2
             add(chunks[:half], vectors[:half])
-            knowledge._test_pause("upsert-half", f"{half} of {len(chunks)} chunks upserted")
+            pause.pause("upsert-half", f"{half} of {len(chunks)} chunks upserted")
             add(chunks[half:], vectors[half:])
 
         store.add = add_in_halves  # type: ignore[method-assign]
@@ -63,7 +65,7 @@ def state(runtime: Runtime) -> dict[str, Any]:
     by_doc: dict[str, list[str]] = {}
     for chunk in chunks:
         by_doc.setdefault(chunk.document_id, []).append(chunk.chunk_id)
-    bm25 = BM25Index.load(data / "bm25")
+    bm25 = BM25Index.load(DataDir(data).bm25)
     registry = runtime.knowledge.registry
     return {
         "chunk_ids": sorted(c.chunk_id for c in chunks),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from assistant.documents.chunking import chunk_document
 from assistant.documents.loaders import load_bytes
 from assistant.types import Document, Paragraph
@@ -75,3 +79,38 @@ def test_founding_article_chunks_cover_its_ten_paragraphs(article_bytes: bytes) 
     assert chunks[-1].paragraph_end == 10
     covered = {n for c in chunks for n in range(c.paragraph_start, c.paragraph_end + 1)}
     assert covered == set(range(1, 11))
+
+
+def test_locate_trusts_the_guess_then_searches_near_it_then_the_whole_span() -> None:
+    from assistant.documents.chunking import locate
+
+    text = "alpha beta gamma beta delta"
+    assert locate(text, "beta", 6, 0, len(text), window=5) == 6
+    assert locate(text, "beta", 20, 0, len(text), window=5) == 17  # near the guess
+    assert locate(text, "alpha", 20, 0, len(text), window=5) == 0  # behind the window
+    assert locate(text, "beta", -1, 0, len(text), window=5) == 6  # a -1 from the splitter
+    assert locate(text, "beta", 0, 12, 16, window=5) == 12  # not in the span: never -1
+    assert locate(text, "omega", 3, 0, len(text), window=5) == 3
+
+
+def test_a_splitter_that_misplaces_a_piece_never_yields_negative_offsets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before, a piece the splitter placed more than chunk_size after its real start was searched
+    for from there on, not found (-1), and got start -1 and a wrong end."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    create = RecursiveCharacterTextSplitter.create_documents
+
+    def misplaced(self: Any, texts: Any, metadatas: Any = None) -> Any:
+        pieces = create(self, texts, metadatas)
+        for piece in pieces:
+            piece.metadata["start_index"] += 10_000
+        return pieces
+
+    monkeypatch.setattr(RecursiveCharacterTextSplitter, "create_documents", misplaced)
+    doc = _doc([f"Paragraph {i} says thing number {i}. " * 8 for i in range(1, 5)])
+    chunks = chunk_document(doc, "d", chunk_size=200)
+    assert chunks
+    for chunk in chunks:
+        assert chunk.start >= 0 and doc.text[chunk.start : chunk.end] == chunk.text

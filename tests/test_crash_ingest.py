@@ -2,7 +2,7 @@
 
 test_kill_at_each_phase_then_recover: a deliberate kill in every phase of an ingest (parsing,
 embedding, the Chroma upsert, half-way through it, the registry commit, the BM25 save), chosen by
-the test hook in assistant/knowledge.py (ASSISTANT_TEST_PAUSE_AT=<phase>:<n> pauses the n-th
+the test hook in assistant/index/pause.py (ASSISTANT_TEST_PAUSE_AT=<phase>:<n> pauses the n-th
 arrival there and writes a marker line), run by tests/crash_driver.py: the package's knowledge
 base and embedded Chroma with the fake embedder, so each run takes a few seconds. Each kill point
 is printed with what it left (see them with `pytest -rA tests/test_crash_ingest.py -k phase` or

@@ -85,7 +85,7 @@ class KnowledgeMachine(RuleBasedStateMachine):
         self.crashes += 1
         text = f"{text}\n\ncrash {self.crashes}."  # never a duplicate (that writes no note)
         doc = load_bytes(text.encode(), name, source=f"upload/{name}")
-        item = self.kb._prepare(name, doc, doc.source)
+        item = self.kb.prepare(name, doc)
         existing = self.kb.store.ids(item.document_id)
         wanted = [c.chunk_id for c in item.chunks]
         record = DocumentRecord(
@@ -108,7 +108,7 @@ class KnowledgeMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.crashed is not None)
     @rule()
     def doctor_repair(self) -> None:
-        with self.kb._locked():
+        with self.kb.locked():
             self.kb.recover()
             self.kb.sync_bm25()
         self._settle_crash()
@@ -130,7 +130,7 @@ class KnowledgeMachine(RuleBasedStateMachine):
             record = self._record(name)
             assert record is not None
             doc = load_bytes(text.encode(), name, source=f"upload/{name}")
-            item = kb._prepare(name, doc, doc.source)
+            item = kb.prepare(name, doc)
             assert kb.store.ids(record.document_id) == {c.chunk_id for c in item.chunks}
 
 

@@ -83,7 +83,7 @@ def kill_mid_add(kb: KnowledgeBase, docs: Path, keep: int) -> None:
 
     path = sorted(docs.iterdir())[0]
     doc = load_document(path, source=source_key(path))
-    item = kb._prepare(path.name, doc, doc.source)
+    item = kb.prepare(path.name, doc)
     record = __import__("assistant.types", fromlist=["DocumentRecord"]).DocumentRecord(
         item.document_id,
         doc.title,
@@ -137,7 +137,7 @@ def test_kill_after_all_chunks_of_an_update_rolls_forward(tmp_path: Path, docs: 
     from assistant.knowledge import source_key
 
     doc = load_document(first, source=source_key(first))
-    item = kb._prepare(first.name, doc, doc.source)
+    item = kb.prepare(first.name, doc)
     old = kb.store.ids(item.document_id)
     record = kb.registry.get(item.document_id)
     assert record is not None
@@ -209,7 +209,7 @@ class ExplodingEmbedder(FakeEmbedder):
 def test_a_failing_embedder_leaves_only_complete_documents(
     tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("assistant.knowledge.EMBED_GROUP", 1)  # one encode call per document
+    monkeypatch.setattr("assistant.index.writer.EMBED_GROUP", 1)  # one encode call per document
     runtime = Runtime(
         settings_for(tmp_path / "kb"),
         embedder_override=ExplodingEmbedder(fail_on_call=3),
@@ -244,9 +244,9 @@ def test_a_reader_never_writes_the_bm25_index_while_a_writer_holds_the_lock(
     from assistant.knowledge import source_key
 
     doc = load_document(extra, source=source_key(extra))
-    item = kb._prepare(extra.name, doc, doc.source)
+    item = kb.prepare(extra.name, doc)
     kb.store.add(item.chunks, np.vstack([kb.embedder.embed_query(c.text) for c in item.chunks]))
-    kb._bm25 = None
+    kb.bm25_keeper.forget()
     other = FileLock(str(kb.lock_path))
     other.acquire(timeout=0)  # a writer in "another process"
     try:
@@ -256,7 +256,7 @@ def test_a_reader_never_writes_the_bm25_index_while_a_writer_holds_the_lock(
         assert on_disk is not None and on_disk.fingerprint == saved.fingerprint
     finally:
         other.release()
-    kb._bm25 = None
+    kb.bm25_keeper.forget()
     kb.bm25()  # lock free: now it is saved
     on_disk = BM25Index.load(kb.bm25_dir)
     assert on_disk is not None and on_disk.fingerprint == fingerprint(kb.store.ids())
@@ -294,7 +294,7 @@ def test_a_knowledge_base_of_only_stopwords_still_answers(tmp_path: Path) -> Non
     report = kb.ingest_bytes([("bang.txt", b"!"), ("the.md", b"The. It is.")])
     assert report.count("added") == 2
     assert kb.bm25().search("yen", 5) == []
-    kb._bm25 = None
+    kb.bm25_keeper.forget()
     reloaded = BM25Index.load(kb.bm25_dir)
     assert reloaded is not None and reloaded.fingerprint == fingerprint(kb.store.ids())
     assert reloaded.search("the", 5) == []
@@ -307,7 +307,7 @@ def test_a_knowledge_base_of_only_stopwords_still_answers(tmp_path: Path) -> Non
 def test_a_reader_of_a_read_only_data_directory_still_answers(
     tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import assistant.knowledge as knowledge
+    import assistant.index.datadir as datadir
 
     kb = fresh_kb(tmp_path, "kb")
     kb.ingest([docs])
@@ -319,9 +319,9 @@ def test_a_reader_of_a_read_only_data_directory_still_answers(
         def acquire(self, timeout: float = -1) -> None:
             raise PermissionError(13, "Permission denied", self.path)
 
-    monkeypatch.setattr(knowledge, "FileLock", ReadOnlyLock)
+    monkeypatch.setattr(datadir, "FileLock", ReadOnlyLock)
     shutil.rmtree(kb.bm25_dir)
-    kb._bm25 = None
+    kb.bm25_keeper.forget()
     index = kb.bm25()  # rebuilt in memory; not saved, no crash
     assert index.fingerprint == fingerprint(kb.store.ids())
     assert not kb.bm25_dir.exists()

@@ -32,6 +32,19 @@ def _page_spans(doc: Document) -> list[tuple[int, int, int | None, list[Paragrap
     return runs
 
 
+def locate(text: str, piece: str, guess: int, lo: int, hi: int, *, window: int) -> int:
+    """Where piece starts in text[lo:hi]: at guess when it is there, else the first match from
+    `window` characters before the guess, else the first in the span; guess (kept inside the
+    span) only when the piece is nowhere in it."""
+    if lo <= guess and text[guess : guess + len(piece)] == piece:
+        return guess
+    for start_from in (max(lo, guess - window), lo):
+        found = text.find(piece, start_from, hi)
+        if found != -1:
+            return found
+    return min(max(guess, lo), max(lo, hi - len(piece)))
+
+
 def chunk_document(
     doc: Document, document_id: str, *, chunk_size: int = 1000, chunk_overlap: int = 0
 ) -> list[Chunk]:
@@ -50,11 +63,9 @@ def chunk_document(
         starts = [p.start for p in paras]
         for piece in splitter.create_documents([doc.text[run_start:run_end]]):
             text = piece.page_content
-            start = run_start + int(piece.metadata["start_index"])
+            guess = run_start + int(piece.metadata["start_index"])
+            start = locate(doc.text, text, guess, run_start, run_end, window=chunk_size)
             end = start + len(text)
-            if doc.text[start:end] != text:  # the splitter located it wrongly: search near it
-                start = doc.text.find(text, max(run_start, start - chunk_size))
-                end = start + len(text)
             first = paras[max(0, bisect.bisect_right(starts, start) - 1)]
             last = paras[max(0, bisect.bisect_right(starts, end - 1) - 1)]
             occurrence = seen[text]

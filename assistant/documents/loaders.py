@@ -19,7 +19,6 @@ and nothing of it reaches the caller.
 
 from __future__ import annotations
 
-import math
 import re
 import stat
 from collections.abc import Iterable
@@ -35,7 +34,7 @@ from assistant.documents.extraction import (
     short_reason,
 )
 from assistant.documents.html_text import extract_html
-from assistant.documents.limits import CharBudget, ParseLimits
+from assistant.documents.limits import CharBudget, ParseLimits, format_size
 from assistant.documents.pdf_text import extract_pdf
 from assistant.documents.plain_text import extract_md, extract_txt
 from assistant.documents.worker import ChildCrashed, ChildTimedOut, run_in_child
@@ -58,8 +57,6 @@ _DOC_TYPES: dict[str, str] = {
     ".docx": "docx",
 }
 _DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-_KB = 1024
-_MB = 1024 * 1024
 _SEPARATOR = "\n\n"
 
 # Keyed by document type; `_parse` looks the extractor up here in the child, so a test that
@@ -201,20 +198,9 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
-def _format_size(n: int, *, round_up: bool = False) -> str:
-    for unit, factor in (("MB", _MB), ("KB", _KB)):
-        if n >= factor:
-            value = n / factor
-            if round_up:  # so a file just over the limit never shows as equal to it
-                value = math.ceil(value * 10) / 10
-            return f"{value:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{n} bytes"
-
-
 def _too_large(shown: str, size: int, max_bytes: int) -> str:
     return (
-        f"'{shown}' is {_format_size(size, round_up=True)}, "
-        f"over the {_format_size(max_bytes)} limit"
+        f"'{shown}' is {format_size(size, round_up=True)}, over the {format_size(max_bytes)} limit"
     )
 
 

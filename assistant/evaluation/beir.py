@@ -41,7 +41,7 @@ from assistant.errors import AssistantError
 from assistant.evaluation import metrics as m
 from assistant.evaluation.embedding_cache import CachedEmbedder
 from assistant.index.bm25 import BM25Index
-from assistant.index.store import ChromaStore, ChunkStore, _OurEmbeddingFunction
+from assistant.index.store import ChromaStore, ChunkStore
 from assistant.retrieval import HybridRetriever, Mode
 from assistant.types import Chunk
 
@@ -222,15 +222,7 @@ class BenchmarkChromaStore(ChromaStore):
     """Our ChromaStore, its collection created with the benchmark's HNSW parameters."""
 
     def __init__(self, *, path: Path, hnsw: dict[str, Any] | None = None) -> None:
-        self._hnsw = dict(hnsw or HNSW_METADATA)
-        super().__init__(path=path, collection="beir")
-
-    def _get_collection(self, client: Any) -> Any:
-        return client.get_or_create_collection(
-            name=self._collection_name,
-            embedding_function=_OurEmbeddingFunction(self._embed),
-            metadata=self._hnsw,
-        )
+        super().__init__(path=path, collection="beir", collection_metadata=hnsw or HNSW_METADATA)
 
 
 @contextmanager

@@ -134,3 +134,6 @@ class CachedEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
+
+    def embed_many_cached(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)  # every vector here is cached already

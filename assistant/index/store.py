@@ -14,8 +14,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlparse
@@ -23,7 +22,10 @@ from urllib.parse import urlparse
 import numpy as np
 
 from assistant.errors import AssistantError
+from assistant.index.datadir import LockState, WriteLock, generation_file, opening_in_turns
 from assistant.types import Chunk
+
+COSINE: dict[str, Any] = {"hnsw:space": "cosine"}
 
 
 @runtime_checkable
@@ -46,25 +48,28 @@ class ChunkStore(Protocol):
 
     def search(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]: ...
 
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks (for checks: dimension, nothing re-embedded)."""
+        ...
 
-@contextmanager
-def _opening_in_turns(path: Path | None) -> Iterator[None]:
-    """Hold a short lock beside an embedded store while it is opened (no-op for a server)."""
-    if path is None:
-        yield
-        return
-    from filelock import FileLock, Timeout
+    def refresh(self) -> bool:
+        """Catch up with other processes' writes; True when it re-read. The caller holds the
+        write lock (writers call it right after taking it)."""
+        ...
 
-    lock = FileLock(str(path / "open.lock"))
-    try:
-        lock.acquire(timeout=120)
-    except (Timeout, OSError):  # read-only directory or a stuck opener: open without turns
-        yield
-        return
-    try:
-        yield
-    finally:
-        lock.release()
+
+def _forget_cached_system(client: Any, path: Path) -> None:
+    """Make Chroma's next PersistentClient for path load from disk instead of reusing this one's.
+
+    Chroma caches one "system" (its in-memory view of a store) per path, process-wide, in the
+    private class dictionaries of SharedSystemClient; there is no public way to drop it. It is
+    forgotten without being stopped: another thread may still be reading through it.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    identifier = getattr(client, "_identifier", str(path))
+    SharedSystemClient._identifier_to_system.pop(identifier, None)
+    SharedSystemClient._identifier_to_refcount.pop(identifier, None)
 
 
 class ChromaStore:
@@ -77,17 +82,19 @@ class ChromaStore:
         url: str | None = None,
         collection: str = "knowledge",
         embed: Callable[[list[str]], np.ndarray] | None = None,
-        lock_path: Path | None = None,
+        write_lock: WriteLock | None = None,
+        collection_metadata: dict[str, Any] | None = None,
     ) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         self._collection_name = collection
+        self._collection_metadata = dict(collection_metadata or COSINE)
         self._embed = embed
         self._settings = chroma_settings
         self._path = None if url else path
-        self._lock_path = lock_path
+        self._write_lock = write_lock
         self._refresh_lock = threading.RLock()
         self._seen: tuple[int, int] | None = None
         if url:
@@ -109,7 +116,7 @@ class ChromaStore:
             self._seen = self._generation()
         # Two processes creating the same new store at once race on Chroma's schema
         # ("table collections already exists"): the first open is taken in turns.
-        with _opening_in_turns(self._path):
+        with opening_in_turns(self._path):
             if self._path is not None:
                 self._client = self._open_persistent()
             try:
@@ -126,7 +133,7 @@ class ChromaStore:
     @property
     def generation_file(self) -> Path | None:
         """The file every write replaces (embedded mode; None for a Chroma server)."""
-        return self._path / "assistant-generation" if self._path is not None else None
+        return generation_file(self._path) if self._path is not None else None
 
     def _generation(self) -> tuple[int, int] | None:
         marker = self.generation_file
@@ -152,7 +159,7 @@ class ChromaStore:
         return client.get_or_create_collection(
             name=self._collection_name,
             embedding_function=_OurEmbeddingFunction(self._embed),
-            metadata={"hnsw:space": "cosine"},
+            metadata=self._collection_metadata,
         )
 
     def _mark_written(self) -> None:
@@ -173,13 +180,7 @@ class ChromaStore:
             now = self._generation()
             if now == self._seen:
                 return False
-            from chromadb.api.shared_system_client import SharedSystemClient
-
-            # Forget the process-wide cached system for this path (without stopping it: another
-            # thread may still be reading through it) so the new client loads from disk.
-            identifier = getattr(self._client, "_identifier", str(self._path))
-            SharedSystemClient._identifier_to_system.pop(identifier, None)
-            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+            _forget_cached_system(self._client, self._path)
             client = self._open_persistent()
             self._collection = self._get_collection(client)
             self._client = client
@@ -193,23 +194,14 @@ class ChromaStore:
         return self._collection
 
     def _try_refresh(self) -> None:
-        if self._lock_path is None:
+        if self._write_lock is None:
             self.refresh()
             return
-        from filelock import FileLock, Timeout
-
-        lock = FileLock(str(self._lock_path))
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            return  # a writer is busy: keep reading the old view until it finishes
-        except OSError:  # a read-only data directory: nobody can be writing through this path
-            self.refresh()
-            return
-        try:
-            self.refresh()
-        finally:
-            lock.release()
+        with self._write_lock.attempt() as state:
+            # BUSY: keep reading the old view until the writer finishes. UNAVAILABLE: a
+            # read-only data directory, so nobody can be writing through this path.
+            if state is not LockState.BUSY:
+                self.refresh()
 
     def _batches(self, n: int) -> range:
         return range(0, n, self.max_batch)
