@@ -20,9 +20,11 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from assistant.reading.model import DEFAULT_WEIGHTS, MAX_LENGTH, base_model_path, build_network
-from assistant.reading.train_data import Pair, _detok, answer_pairs, nli_pairs
+from assistant.reading.perturb import detokenize
+from assistant.reading.train_data import NLI_LABELS, Pair, answer_pairs, nli_pairs
 
 
 def _batches(pairs: list[Pair], size: int, rng: random.Random) -> list[list[Pair]]:
@@ -45,7 +47,6 @@ def _evaluate(net, tokenizer, shared: Path, limit: int) -> dict[str, float]:  # 
 
     import torch
 
-    label_of = {"entailment": 0, "neutral": 1, "contradiction": 2}
     results: dict[str, float] = {}
     sources = {
         "mnli_val_acc": ("mnli_val_5k_tokenized.tsv", "sentence1", "sentence2", "\t"),
@@ -55,7 +56,7 @@ def _evaluate(net, tokenizer, shared: Path, limit: int) -> dict[str, float]:  # 
         path = shared / "nli" / file
         with open(path, encoding="utf-8") as f:
             reader = csv.DictReader(f, delimiter=delim, quoting=csv.QUOTE_NONE)
-            rows = [r for r in reader if r.get("label") in label_of][:limit]
+            rows = [r for r in reader if r.get("label") in NLI_LABELS][:limit]
         if not rows:
             continue
         a_key = a if a in rows[0] else "premise"
@@ -64,8 +65,8 @@ def _evaluate(net, tokenizer, shared: Path, limit: int) -> dict[str, float]:  # 
         for i in range(0, len(rows), 64):
             part = rows[i : i + 64]
             enc = tokenizer(
-                [_detok(r[a_key]) for r in part],
-                [_detok(r[b_key]) for r in part],
+                [detokenize(r[a_key]) for r in part],
+                [detokenize(r[b_key]) for r in part],
                 truncation="longest_first",
                 max_length=MAX_LENGTH["nli"],
                 padding=True,
@@ -73,12 +74,14 @@ def _evaluate(net, tokenizer, shared: Path, limit: int) -> dict[str, float]:  # 
             )
             with torch.inference_mode():
                 pred = net(dict(enc), "nli").argmax(-1).tolist()
-            correct += sum(int(p == label_of[r["label"]]) for p, r in zip(pred, part, strict=True))
+            correct += sum(
+                int(p == NLI_LABELS[r["label"]]) for p, r in zip(pred, part, strict=True)
+            )
         results[name] = round(correct / len(rows), 4)
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--shared", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -106,16 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dry-run", action="store_true", help="build the pairs, print counts, stop"
     )
-    args = parser.parse_args(argv)
+    return parser
 
-    import torch
-    from safetensors.torch import save_file
-    from transformers import AutoTokenizer
 
-    started = time.time()
-    rng = random.Random(args.seed)
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
+def _pairs(args: argparse.Namespace, rng: random.Random) -> list[Pair]:
+    """The training pairs the options ask for, answerability first, then entailment."""
     lo, hi = (int(x) for x in args.squad2_articles.split("-"))
     pairs = answer_pairs(
         args.shared,
@@ -132,22 +130,15 @@ def main(argv: list[str] | None = None) -> int:
         snli=args.snli,
         classic=args.classic_data,
     )
-    counts = Counter(f"{p.origin}:{p.label}" for p in pairs)
-    print(f"{len(pairs)} pairs built in {time.time() - started:.0f}s", flush=True)
-    for key, n in sorted(counts.items()):
-        print(f"  {key:32s} {n}")
-    if args.dry_run:
-        return 0
+    return pairs
 
-    base = base_model_path()
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    net = build_network(base)
-    if args.init is not None:  # continue from an earlier reader (a second, shorter stage)
-        from safetensors.torch import load_file
 
-        net.load_state_dict({k: v.float() for k, v in load_file(str(args.init)).items()})
-    net.train()
-    batches = _batches(pairs, args.batch_size, rng)
+def _train(
+    net: Any, tokenizer: Any, batches: list[list[Pair]], args: argparse.Namespace, started: float
+) -> int:
+    """One pass over the batches (or until --max-minutes); the number of steps taken."""
+    import torch
+
     optimizer = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
     total = len(batches)
     warmup = max(1, total // 20)
@@ -155,8 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         optimizer,
         lambda step: min((step + 1) / warmup, max(0.0, (total - step) / (total - warmup))),
     )
-    bce = torch.nn.BCEWithLogitsLoss()
-    ce = torch.nn.CrossEntropyLoss()
+    losses = {"answer": torch.nn.BCEWithLogitsLoss(), "nli": torch.nn.CrossEntropyLoss()}
     deadline = started + args.max_minutes * 60
     running: dict[str, float] = {"answer": 0.0, "nli": 0.0}
     seen = 0
@@ -172,9 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         out = net(dict(enc), task)
         if task == "answer":
-            loss = bce(out, torch.tensor([float(p.label) for p in batch]))
+            target = torch.tensor([float(p.label) for p in batch])
         else:
-            loss = ce(out, torch.tensor([p.label for p in batch]))
+            target = torch.tensor([p.label for p in batch])
+        loss = losses[task](out, target)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         optimizer.step()
@@ -196,6 +187,37 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             break
+    return step + 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoTokenizer
+
+    started = time.time()
+    rng = random.Random(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    pairs = _pairs(args, rng)
+    counts = Counter(f"{p.origin}:{p.label}" for p in pairs)
+    print(f"{len(pairs)} pairs built in {time.time() - started:.0f}s", flush=True)
+    for key, n in sorted(counts.items()):
+        print(f"  {key:32s} {n}")
+    if args.dry_run:
+        return 0
+
+    base = base_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    net = build_network(base)
+    if args.init is not None:  # continue from an earlier reader (a second, shorter stage)
+        from safetensors.torch import load_file
+
+        net.load_state_dict({k: v.float() for k, v in load_file(str(args.init)).items()})
+    net.train()
+    steps = _train(net, tokenizer, _batches(pairs, args.batch_size, rng), args, started)
     net.eval()
     figures = _evaluate(net, tokenizer, args.shared, limit=2000)
     minutes = (time.time() - started) / 60
@@ -204,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "args": {k: str(v) for k, v in vars(args).items() if k not in {"shared", "out"}},
         "pairs": dict(sorted(counts.items())),
-        "steps": step + 1,
+        "steps": steps,
         "train_minutes": round(minutes, 1),
         "heldout": figures,
         "torch": torch.__version__,
