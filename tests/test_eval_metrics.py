@@ -11,6 +11,7 @@ import pytest
 
 from assistant.errors import AssistantError
 from assistant.evaluation import metrics as m
+from assistant.evaluation import retrieval_metrics as rm
 from assistant.evaluation.metrics import ExpectedSource
 from assistant.evaluation.questions import EvalItem, load_question_set
 from assistant.types import Answer, AnswerSentence, Chunk, Citation, ScoredChunk, Turn
@@ -105,44 +106,44 @@ EXPECTED = [
 
 
 def test_source_matching() -> None:
-    assert m.source_in_chunk(TRADE, ExpectedSource("trade.md", 'buys "more" us lng'))
-    assert m.source_in_chunk(TRADE, ExpectedSource("d1", "Japan  buys"))
-    assert m.source_in_chunk(TRADE, ExpectedSource("knowledge/trade.md", "Japan buys"))
-    assert m.source_in_chunk(ENERGY, ExpectedSource("energy.txt", "talks continue"))
-    assert not m.source_in_chunk(TRADE, ExpectedSource("d2", "Japan buys"))
-    assert not m.source_in_chunk(TRADE, ExpectedSource("knowledge", "Japan buys"))
-    assert not m.source_in_chunk(TRADE, ExpectedSource("d1", "Japan sells"))
+    assert rm.source_in_chunk(TRADE, ExpectedSource("trade.md", 'buys "more" us lng'))
+    assert rm.source_in_chunk(TRADE, ExpectedSource("d1", "Japan  buys"))
+    assert rm.source_in_chunk(TRADE, ExpectedSource("knowledge/trade.md", "Japan buys"))
+    assert rm.source_in_chunk(ENERGY, ExpectedSource("energy.txt", "talks continue"))
+    assert not rm.source_in_chunk(TRADE, ExpectedSource("d2", "Japan buys"))
+    assert not rm.source_in_chunk(TRADE, ExpectedSource("knowledge", "Japan buys"))
+    assert not rm.source_in_chunk(TRADE, ExpectedSource("d1", "Japan sells"))
     windows = chunk("c9", "d9", "C:\\kb\\notes.md", "Some notes.")
-    assert m.source_in_chunk(windows, ExpectedSource("notes.md", "some notes"))
+    assert rm.source_in_chunk(windows, ExpectedSource("notes.md", "some notes"))
 
 
 def test_hit_recall_reciprocal_rank() -> None:
     ranked = [TRADE, DEFENCE, ENERGY]
-    assert m.hit_at_k(ranked, EXPECTED, 1) == 0.0
-    assert m.hit_at_k(ranked, EXPECTED, 2) == 1.0
-    assert m.recall_at_k(ranked, EXPECTED, 1) == 0.0
-    assert m.recall_at_k(ranked, EXPECTED, 2) == 0.5
-    assert m.recall_at_k(ranked, EXPECTED, 3) == 1.0
-    assert m.recall_at_k(ranked, EXPECTED, 10) == 1.0
-    assert m.reciprocal_rank(ranked, EXPECTED) == 0.5
-    assert m.reciprocal_rank(ranked, EXPECTED, k=1) == 0.0
-    assert m.reciprocal_rank([ENERGY, DEFENCE], EXPECTED) == 1.0
-    assert m.reciprocal_rank([TRADE], EXPECTED) == 0.0
-    assert m.hit_at_k([], EXPECTED, 5) == 0.0
+    assert rm.hit_at_k(ranked, EXPECTED, 1) == 0.0
+    assert rm.hit_at_k(ranked, EXPECTED, 2) == 1.0
+    assert rm.recall_at_k(ranked, EXPECTED, 1) == 0.0
+    assert rm.recall_at_k(ranked, EXPECTED, 2) == 0.5
+    assert rm.recall_at_k(ranked, EXPECTED, 3) == 1.0
+    assert rm.recall_at_k(ranked, EXPECTED, 10) == 1.0
+    assert rm.reciprocal_rank(ranked, EXPECTED) == 0.5
+    assert rm.reciprocal_rank(ranked, EXPECTED, k=1) == 0.0
+    assert rm.reciprocal_rank([ENERGY, DEFENCE], EXPECTED) == 1.0
+    assert rm.reciprocal_rank([TRADE], EXPECTED) == 0.0
+    assert rm.hit_at_k([], EXPECTED, 5) == 0.0
 
 
 def test_retrieval_accepts_scored_chunks() -> None:
     scored = [ScoredChunk(chunk=c, score=1.0 / (i + 1)) for i, c in enumerate([TRADE, ENERGY])]
-    assert m.hit_at_k(scored, EXPECTED, 2) == 1.0
-    assert m.recall_at_k(scored, EXPECTED, 2) == 0.5
-    assert m.reciprocal_rank(scored, EXPECTED) == 0.5
+    assert rm.hit_at_k(scored, EXPECTED, 2) == 1.0
+    assert rm.recall_at_k(scored, EXPECTED, 2) == 0.5
+    assert rm.reciprocal_rank(scored, EXPECTED) == 0.5
 
 
 def test_retrieval_rejects_undefined_cases() -> None:
     with pytest.raises(ValueError):
-        m.hit_at_k([TRADE], [], 3)
+        rm.hit_at_k([TRADE], [], 3)
     with pytest.raises(ValueError):
-        m.recall_at_k([TRADE], EXPECTED, 0)
+        rm.recall_at_k([TRADE], EXPECTED, 0)
 
 
 # --- citations, support, abstention ---------------------------------------------------------
@@ -283,31 +284,31 @@ def test_ndcg_hand_computed() -> None:
     # DCG@3 of b, x, a = 2/log2(2) + 0/log2(3) + 3/log2(4) = 2 + 0 + 1.5 = 3.5
     # IDCG@3 of 3, 2, 1 = 3/1 + 2/log2(3) + 1/2
     expected = 3.5 / (3.5 + 2 / math.log2(3))
-    assert m.ndcg_at_k(["b", "x", "a", "c"], QRELS, 3) == pytest.approx(expected)
-    assert m.ndcg_at_k(["b", "x", "a", "c"], QRELS, 3) == pytest.approx(0.7350, abs=1e-4)
-    assert m.ndcg_at_k(["b"], QRELS, 1) == pytest.approx(2 / 3)
-    assert m.ndcg_at_k(["a", "b", "c"], QRELS, 3) == pytest.approx(1.0)
-    assert m.ndcg_at_k(["a", "b", "c", "z"], QRELS, 10) == pytest.approx(1.0)
-    assert m.ndcg_at_k(["z", "x"], QRELS, 2) == 0.0
-    assert m.ndcg_at_k(["a"], {"a": 0}, 5) == 0.0
+    assert rm.ndcg_at_k(["b", "x", "a", "c"], QRELS, 3) == pytest.approx(expected)
+    assert rm.ndcg_at_k(["b", "x", "a", "c"], QRELS, 3) == pytest.approx(0.7350, abs=1e-4)
+    assert rm.ndcg_at_k(["b"], QRELS, 1) == pytest.approx(2 / 3)
+    assert rm.ndcg_at_k(["a", "b", "c"], QRELS, 3) == pytest.approx(1.0)
+    assert rm.ndcg_at_k(["a", "b", "c", "z"], QRELS, 10) == pytest.approx(1.0)
+    assert rm.ndcg_at_k(["z", "x"], QRELS, 2) == 0.0
+    assert rm.ndcg_at_k(["a"], {"a": 0}, 5) == 0.0
 
 
 def test_ndcg_ignores_repeated_ids() -> None:
     # b, a (the second b does not count): 2 + 3/log2(3) over IDCG@3 = 3 + 2/log2(3) + 0.5
-    value = m.ndcg_at_k(["b", "b", "a"], QRELS, 3)
+    value = rm.ndcg_at_k(["b", "b", "a"], QRELS, 3)
     assert value == pytest.approx((2 + 3 / math.log2(3)) / (3.5 + 2 / math.log2(3)))
 
 
 def test_recall_and_mrr_over_ids() -> None:
     qrels = {"a": 1, "b": 1, "c": 0}
-    assert m.recall_at_k_ids(["c", "a", "x"], qrels, 2) == 0.5
-    assert m.recall_at_k_ids(["c", "a", "b"], qrels, 3) == 1.0
-    assert m.recall_at_k_ids(["a"], {"c": 0}, 3) == 0.0
-    assert m.mrr_at_k_ids(["c", "a", "x"], qrels, 2) == 0.5
-    assert m.mrr_at_k_ids(["c", "a", "x"], qrels, 1) == 0.0
-    assert m.mrr_at_k_ids(["x", "x", "b"], qrels, 2) == 0.5
+    assert rm.recall_at_k_ids(["c", "a", "x"], qrels, 2) == 0.5
+    assert rm.recall_at_k_ids(["c", "a", "b"], qrels, 3) == 1.0
+    assert rm.recall_at_k_ids(["a"], {"c": 0}, 3) == 0.0
+    assert rm.mrr_at_k_ids(["c", "a", "x"], qrels, 2) == 0.5
+    assert rm.mrr_at_k_ids(["c", "a", "x"], qrels, 1) == 0.0
+    assert rm.mrr_at_k_ids(["x", "x", "b"], qrels, 2) == 0.5
     with pytest.raises(ValueError):
-        m.mrr_at_k_ids(["a"], qrels, 0)
+        rm.mrr_at_k_ids(["a"], qrels, 0)
 
 
 # --- question sets --------------------------------------------------------------------------

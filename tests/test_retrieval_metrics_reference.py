@@ -1,6 +1,7 @@
-"""Our hand-written ranking metrics (nDCG@k, recall@k, MRR@k in assistant/evaluation/metrics.py,
-and their averaging in assistant/evaluation/beir.py) against trec_eval itself, through
-pytrec-eval-terrier, on the same qrels and runs: they must agree to 1e-6.
+"""Our hand-written ranking metrics (nDCG@k, recall@k, MRR@k in
+assistant/evaluation/retrieval_metrics.py, and their averaging in assistant/evaluation/beir.py)
+against trec_eval itself, through pytrec-eval-terrier, on the same qrels and runs: they must
+agree to 1e-6.
 
 How a ranking is handed to trec_eval: our functions take an *order* of ids, trec_eval takes
 *scores* and sorts them itself (score descending, then document id descending on ties). Each run
@@ -21,7 +22,7 @@ import pytrec_eval
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.evaluation import metrics as m
+from assistant.evaluation import retrieval_metrics as rm
 from assistant.evaluation.beir import score_rankings
 
 CUTOFFS = (1, 3, 5, 10)
@@ -89,9 +90,9 @@ def our_scores(ranked_ids: Sequence[str], grades: Mapping[str, int]) -> dict[str
     """Our metrics of one ranking, under the same names as :func:`trec_eval_scores`."""
     out: dict[str, float] = {}
     for k in CUTOFFS:
-        out[f"ndcg_at_{k}"] = m.ndcg_at_k(ranked_ids, grades, k)
-        out[f"recall_at_{k}"] = m.recall_at_k_ids(ranked_ids, grades, k)
-        out[f"mrr_at_{k}"] = m.mrr_at_k_ids(ranked_ids, grades, k)
+        out[f"ndcg_at_{k}"] = rm.ndcg_at_k(ranked_ids, grades, k)
+        out[f"recall_at_{k}"] = rm.recall_at_k_ids(ranked_ids, grades, k)
+        out[f"mrr_at_{k}"] = rm.mrr_at_k_ids(ranked_ids, grades, k)
     return out
 
 
@@ -154,10 +155,10 @@ def test_tied_scores_are_ordered_as_trec_eval_orders_them() -> None:
     trec_order = sorted(tied["q"], key=lambda d: (tied["q"][d], d), reverse=True)
     assert trec_order == ["z", "c", "b", "a"]
     assert theirs["recip_rank"] == 0.5
-    assert m.ndcg_at_k(trec_order, qrels["q"], 3) == pytest.approx(theirs["ndcg_cut_3"], abs=1e-9)
-    assert m.mrr_at_k_ids(trec_order, qrels["q"], 1000) == pytest.approx(theirs["recip_rank"])
+    assert rm.ndcg_at_k(trec_order, qrels["q"], 3) == pytest.approx(theirs["ndcg_cut_3"], abs=1e-9)
+    assert rm.mrr_at_k_ids(trec_order, qrels["q"], 1000) == pytest.approx(theirs["recip_rank"])
     # the same tie in the order a retriever may return it: other figures, as there should be
-    assert m.mrr_at_k_ids(["z", "a", "b", "c"], qrels["q"], 1000) == 0.25
+    assert rm.mrr_at_k_ids(["z", "a", "b", "c"], qrels["q"], 1000) == 0.25
 
 
 DOCS = [f"d{i}" for i in range(12)]

@@ -20,7 +20,7 @@ How the benchmark runs (the same code path as the assistant's retrieval):
   by exact cosine similarity with numpy.
 
 Metrics per mode, averaged over the evaluated queries (definitions in
-:mod:`assistant.evaluation.metrics`): ``ndcg_at_10``, ``recall_at_10``, ``recall_at_100``,
+:mod:`assistant.evaluation.retrieval_metrics`): ``ndcg_at_10``, ``recall_at_10``, ``recall_at_100``,
 ``mrr_at_10``.
 """
 
@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import AssistantError
-from assistant.evaluation import metrics as m
+from assistant.evaluation import retrieval_metrics as rm
 from assistant.evaluation.embedding_cache import CachedEmbedder
 from assistant.index.bm25 import BM25Index
 from assistant.index.store import ChromaStore, ChunkStore
@@ -190,10 +190,10 @@ def score_rankings(
         ranked = rankings.get(qid, [])
         if not ranked:
             continue
-        totals["ndcg_at_10"] += m.ndcg_at_k(ranked, judged, 10)
-        totals["recall_at_10"] += m.recall_at_k_ids(ranked, judged, 10)
-        totals["recall_at_100"] += m.recall_at_k_ids(ranked, judged, 100)
-        totals["mrr_at_10"] += m.mrr_at_k_ids(ranked, judged, 10)
+        totals["ndcg_at_10"] += rm.ndcg_at_k(ranked, judged, 10)
+        totals["recall_at_10"] += rm.recall_at_k_ids(ranked, judged, 10)
+        totals["recall_at_100"] += rm.recall_at_k_ids(ranked, judged, 100)
+        totals["mrr_at_10"] += rm.mrr_at_k_ids(ranked, judged, 10)
     n = len(qrels)
     return {name: (value / n if n else 0.0) for name, value in totals.items()}
 
@@ -249,19 +249,10 @@ def run_beir(
 
     timings: dict[str, float] = {}
     chunks = _chunks(dataset)
+    query_ids = list(dataset.queries)
     started = time.perf_counter()
     before = embedder.embedded
-    done = 0
-
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        report("embedding documents", done, len(chunks))
-
-    report("embedding documents", 0, len(chunks))
-    doc_vectors = embedder.embed([c.text for c in chunks], on_batch=advance)
-    query_ids = list(dataset.queries)
-    query_vectors = embedder.embed([dataset.queries[q] for q in query_ids])
+    doc_vectors, query_vectors = _embed(dataset, chunks, query_ids, embedder, report)
     timings["embed_s"] = time.perf_counter() - started
     embedded = embedder.embedded - before
 
@@ -280,25 +271,13 @@ def run_beir(
         candidates=max(candidates, DEPTH),
         rrf_k=rrf_k,
     )
-    rankings: dict[str, dict[str, list[str]]] = {mode: {} for mode in MODES}
     started = time.perf_counter()
-    modes: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
-    total = len(query_ids) * len(modes)
-    step = 0
-    for mode in modes:
-        for qid in query_ids:
-            hits = retriever.retrieve(dataset.queries[qid], k=DEPTH, mode=mode)
-            rankings[mode][qid] = [h.chunk.chunk_id for h in hits]
-            step += 1
-            report(f"ranking ({mode})", step, total)
+    rankings = _rank(retriever, dataset, query_ids, report)
     timings["rank_s"] = time.perf_counter() - started
-
     ids = [c.chunk_id for c in chunks]
-    for qid, ranked in zip(query_ids, exact_rankings(query_vectors, doc_vectors, ids), strict=True):
-        rankings["dense_exact"][qid] = ranked
+    exact = exact_rankings(query_vectors, doc_vectors, ids)
+    rankings["dense_exact"] = dict(zip(query_ids, exact, strict=True))
 
-    results = {mode: score_rankings(rankings[mode], dataset.qrels) for mode in MODES}
-    overlap = _top10_agreement(rankings["dense"], rankings["dense_exact"])
     return {
         "dataset": dataset.name,
         "split": dataset.split,
@@ -309,11 +288,52 @@ def run_beir(
         "rrf_k": rrf_k,
         "depth": DEPTH,
         "embedded": embedded,
-        "metrics": results,
-        "dense_vs_exact_top10_agreement": overlap,
+        "metrics": {mode: score_rankings(rankings[mode], dataset.qrels) for mode in MODES},
+        "dense_vs_exact_top10_agreement": _top10_agreement(
+            rankings["dense"], rankings["dense_exact"]
+        ),
         "published": PUBLISHED.get(dataset.name.lower(), {}) if dataset.split == "test" else {},
         "timings": {k: round(v, 2) for k, v in timings.items()},
     }
+
+
+def _embed(
+    dataset: BeirDataset,
+    chunks: list[Chunk],
+    query_ids: list[str],
+    embedder: CachedEmbedder,
+    report: ProgressFn,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The documents' vectors (reporting progress batch by batch), then the queries'."""
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        report("embedding documents", done, len(chunks))
+
+    report("embedding documents", 0, len(chunks))
+    doc_vectors = embedder.embed([c.text for c in chunks], on_batch=advance)
+    query_vectors = embedder.embed([dataset.queries[q] for q in query_ids])
+    return doc_vectors, query_vectors
+
+
+def _rank(
+    retriever: HybridRetriever, dataset: BeirDataset, query_ids: list[str], report: ProgressFn
+) -> dict[str, dict[str, list[str]]]:
+    """The top DEPTH ids of every query, by mode, for the retriever's three modes."""
+    rankings: dict[str, dict[str, list[str]]] = {}
+    modes: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
+    total = len(query_ids) * len(modes)
+    step = 0
+    for mode in modes:
+        rankings[mode] = {}
+        for qid in query_ids:
+            hits = retriever.retrieve(dataset.queries[qid], k=DEPTH, mode=mode)
+            rankings[mode][qid] = [h.chunk.chunk_id for h in hits]
+            step += 1
+            report(f"ranking ({mode})", step, total)
+    return rankings
 
 
 def exact_rankings(

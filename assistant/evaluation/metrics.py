@@ -1,4 +1,7 @@
-"""The evaluation metrics, as pure functions with exact definitions.
+"""The evaluation metrics of answers, as pure functions with exact definitions.
+
+The retrieval metrics (against expected sources, and over ids for BEIR) are in
+:mod:`assistant.evaluation.retrieval_metrics`.
 
 Answer quality
     ``exact_match`` and ``token_f1`` follow the official SQuAD v1.1 script: both texts go through
@@ -12,20 +15,14 @@ Answer quality
     made straight, whitespace collapsed, case folded). Citation markers such as ``[1]`` are removed
     from an :class:`~assistant.types.Answer` first.
 
-Retrieval against expected sources
-    An expected source ``{document, quote}`` is *found* in a chunk when the document matches (the
-    chunk's document id, its source path, or the file name of its source path equals ``document``)
-    and ``normalize_phrase(quote)`` is a substring of ``normalize_phrase(chunk text)``.
-    ``hit_at_k`` is 1 when any expected source is found in the first k chunks; ``recall_at_k`` is
-    the share of expected sources found in the first k chunks; ``reciprocal_rank`` is 1/rank of
-    the first chunk (1-based) in which any expected source is found, 0 when there is none.
-
 Citations
     A citation is *precise* when it cites what the question needs, judged independently of the
     answerer's own "supported" marks (which the offline answerer sets on every sentence):
 
-    - for an item with ``expected_sources``: its passage contains an expected source (same
-      matching, with the citation's document id and source);
+    - for an item with ``expected_sources``: its passage contains an expected source
+      ``{document, quote}``: the document matches (the citation's document id, its source path,
+      or the file name of its source path equals ``document``) and ``normalize_phrase(quote)``
+      is a substring of ``normalize_phrase(passage)``, as the retrieval metrics match chunks;
     - for an answerable item without them (broad questions scored by ``points``): a *judge*
       says its quote, or its passage, answers the question (the evaluation CLI passes the
       reader's answer probability against its calibrated ``min_answer_prob``); without a judge
@@ -67,13 +64,6 @@ Answer versus decline (SQuAD 2.0)
 Other
     ``supported_share``: share of the answer's sentences with status ``"supported"`` (None without
     sentences). ``percentile``: linear interpolation between closest ranks, as numpy's default.
-
-Ranking metrics over ids (BEIR / pytrec_eval conventions)
-    Relevant means a qrels grade above 0; repeated ids in a ranking count only at their first
-    rank. ``ndcg_at_k``: DCG = sum over ranks i <= k of grade_i / log2(i + 1), divided by the DCG of
-    the ideal ordering of the qrels grades (0 when nothing is relevant). ``recall_at_k_ids``:
-    relevant ids in the top k / all relevant ids. ``mrr_at_k_ids``: 1/rank of the first relevant id
-    in the top k, else 0.
 """
 
 from __future__ import annotations
@@ -82,11 +72,10 @@ import math
 import re
 import string
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from assistant.types import Answer, Citation, ScoredChunk
+from assistant.types import Answer, Citation
 
 METRIC_NAMES: tuple[str, ...] = (
     "must_include",
@@ -122,6 +111,16 @@ LATENCY_METRICS: tuple[str, ...] = tuple(n for n in METRIC_NAMES if n.startswith
 """The metrics in milliseconds (lower is better)."""
 
 
+def format_metric(value: float | None, name: str = "") -> str:
+    """A metric's value as the reports show it: "–" when unmeasured, whole milliseconds for the
+    ``latency*`` metrics, three decimals for the others."""
+    if value is None:
+        return "–"
+    if name.startswith("latency"):
+        return f"{value:.0f} ms"
+    return f"{value:.3f}"
+
+
 @dataclass(frozen=True)
 class ExpectedSource:
     """A passage a good answer should rest on: a document (id or file name) and a quote from it."""
@@ -131,19 +130,6 @@ class ExpectedSource:
 
     def to_json(self) -> dict[str, str]:
         return {"document": self.document, "quote": self.quote}
-
-
-class ChunkLike(Protocol):
-    """What the retrieval metrics read from a chunk; :class:`assistant.types.Chunk` fits."""
-
-    @property
-    def document_id(self) -> str: ...
-
-    @property
-    def source(self) -> str: ...
-
-    @property
-    def text(self) -> str: ...
 
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -238,82 +224,24 @@ def must_include_pass(answer: str | Answer, groups: Sequence[Sequence[str]]) -> 
     return not missing_groups(answer, groups)
 
 
-# --- retrieval against expected sources -----------------------------------------------------
+# --- citations and support ------------------------------------------------------------------
 
 
 def _file_name(source: str) -> str:
     return re.split(r"[\\/]", source)[-1]
 
 
-def _document_matches(document: str, document_id: str, source: str) -> bool:
+def document_matches(document: str, document_id: str, source: str) -> bool:
+    """Whether an expected source's ``document`` names this document: its id, its source path,
+    or the file name of its source path."""
     return document in (document_id, source) or (bool(source) and _file_name(source) == document)
-
-
-def _unwrap(chunk: ChunkLike | ScoredChunk) -> ChunkLike:
-    return chunk.chunk if isinstance(chunk, ScoredChunk) else chunk
-
-
-def source_in_chunk(chunk: ChunkLike | ScoredChunk, expected: ExpectedSource) -> bool:
-    """Whether the expected source is found in the chunk: same document, quote inside its text."""
-    c = _unwrap(chunk)
-    return _document_matches(expected.document, c.document_id, c.source) and (
-        normalize_phrase(expected.quote) in normalize_phrase(c.text)
-    )
 
 
 def source_in_citation(citation: Citation, expected: ExpectedSource) -> bool:
     """Whether the expected source is found in the citation's passage (same matching as chunks)."""
-    return _document_matches(expected.document, citation.document_id, citation.source) and (
+    return document_matches(expected.document, citation.document_id, citation.source) and (
         normalize_phrase(expected.quote) in normalize_phrase(citation.passage)
     )
-
-
-def _check(expected: Sequence[ExpectedSource], k: int | None) -> None:
-    if not expected:
-        raise ValueError("retrieval metrics need at least one expected source")
-    if k is not None and k < 1:
-        raise ValueError(f"k must be at least 1, not {k}")
-
-
-def sources_found(
-    retrieved: Sequence[ChunkLike | ScoredChunk], expected: Sequence[ExpectedSource], k: int
-) -> list[bool]:
-    """For each expected source, whether it is found in one of the first k retrieved chunks."""
-    _check(expected, k)
-    top = retrieved[:k]
-    return [any(source_in_chunk(c, source) for c in top) for source in expected]
-
-
-def hit_at_k(
-    retrieved: Sequence[ChunkLike | ScoredChunk], expected: Sequence[ExpectedSource], k: int
-) -> float:
-    """1.0 when any expected source is found in the first k chunks, else 0.0."""
-    return float(any(sources_found(retrieved, expected, k)))
-
-
-def recall_at_k(
-    retrieved: Sequence[ChunkLike | ScoredChunk], expected: Sequence[ExpectedSource], k: int
-) -> float:
-    """The share of expected sources found in the first k chunks."""
-    found = sources_found(retrieved, expected, k)
-    return sum(found) / len(found)
-
-
-def reciprocal_rank(
-    retrieved: Sequence[ChunkLike | ScoredChunk],
-    expected: Sequence[ExpectedSource],
-    k: int | None = None,
-) -> float:
-    """1/rank of the first chunk containing any expected source (within the first k if given)."""
-    _check(expected, k)
-    top = retrieved if k is None else retrieved[:k]
-    for rank, chunk in enumerate(top, start=1):
-        if any(source_in_chunk(chunk, source) for source in expected):
-            return 1.0 / rank
-    return 0.0
-
-
-# --- citations and support ------------------------------------------------------------------
 
 
 Judge = Callable[[str, str], bool]
@@ -438,47 +366,3 @@ def percentile(values: Sequence[float], p: float) -> float:
 def mean(values: Sequence[float]) -> float | None:
     """The arithmetic mean, or None for no values."""
     return sum(values) / len(values) if values else None
-
-
-# --- ranking metrics over ids (BEIR) --------------------------------------------------------
-
-
-def _first_k_unique(ranked_ids: Sequence[str], k: int) -> list[str]:
-    if k < 1:
-        raise ValueError(f"k must be at least 1, not {k}")
-    seen: set[str] = set()
-    unique: list[str] = []
-    for doc_id in ranked_ids:
-        if doc_id not in seen:
-            seen.add(doc_id)
-            unique.append(doc_id)
-            if len(unique) == k:
-                break
-    return unique
-
-
-def ndcg_at_k(ranked_ids: Sequence[str], qrels: Mapping[str, int], k: int) -> float:
-    """nDCG@k with graded relevance and a log2(rank + 1) discount, as pytrec_eval's ndcg_cut."""
-    top = _first_k_unique(ranked_ids, k)
-    dcg = sum(
-        max(qrels.get(doc_id, 0), 0) / math.log2(rank + 1)
-        for rank, doc_id in enumerate(top, start=1)
-    )
-    ideal = sorted((g for g in qrels.values() if g > 0), reverse=True)[:k]
-    idcg = sum(g / math.log2(rank + 1) for rank, g in enumerate(ideal, start=1))
-    return dcg / idcg if idcg > 0 else 0.0
-
-
-def recall_at_k_ids(ranked_ids: Sequence[str], qrels: Mapping[str, int], k: int) -> float:
-    """Relevant ids (grade > 0) in the top k over all relevant ids; 0 when none are relevant."""
-    relevant = {doc_id for doc_id, grade in qrels.items() if grade > 0}
-    top = _first_k_unique(ranked_ids, k)
-    return len(relevant.intersection(top)) / len(relevant) if relevant else 0.0
-
-
-def mrr_at_k_ids(ranked_ids: Sequence[str], qrels: Mapping[str, int], k: int) -> float:
-    """1/rank of the first relevant id (grade > 0) in the top k, else 0."""
-    for rank, doc_id in enumerate(_first_k_unique(ranked_ids, k), start=1):
-        if qrels.get(doc_id, 0) > 0:
-            return 1.0 / rank
-    return 0.0

@@ -43,6 +43,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assistant.evaluation import metrics as m
+from assistant.evaluation import retrieval_metrics as rm
 from assistant.evaluation.questions import EvalItem
 from assistant.reading import Reader
 from assistant.types import Answer, Turn
@@ -145,6 +146,46 @@ def _score(
 ) -> tuple[dict[str, float | None], list[str]]:
     scores: dict[str, float | None] = dict.fromkeys(ROW_METRICS)
     failures: list[str] = []
+    _score_decision(item, answer, decline_metrics, scores, failures)
+    if not item.answerable:
+        if answer.citations:  # whatever they cite, it is not the answer to this question
+            scores["citation_precision"] = m.citation_precision(
+                answer, item.expected_sources, answerable=False
+            )
+        return scores, failures
+    report_answer = not m.declined(answer)
+    _score_text(item, answer, report_answer, scores, failures)
+    if item.expected_sources:
+        _score_sources(item, answer, k, report_answer, scores, failures)
+    scores["citation_precision"] = m.citation_precision(
+        answer, item.expected_sources, question=item.question, judge=judge
+    )
+    if report_answer and not item.expected_sources and judge is not None:
+        failures.extend(
+            f"citation [{c.n}] does not answer the question (reader)"
+            for c in answer.citations
+            if m.citation_is_precise(c, item.expected_sources, question=item.question, judge=judge)
+            is False
+        )
+    if not answer.abstained:
+        scores["supported"] = m.supported_share(answer)
+        unsupported = [s for s in answer.sentences if s.status != "supported"]
+        if unsupported:
+            failures.append(
+                f"supported: {len(unsupported)} of {len(answer.sentences)} sentences"
+                " not supported by their citations"
+            )
+    return scores, failures
+
+
+def _score_decision(
+    item: EvalItem,
+    answer: Answer,
+    decline_metrics: bool,
+    scores: dict[str, float | None],
+    failures: list[str],
+) -> None:
+    """Whether the answer declined exactly when it should have (and the SQuAD 2.0 trio)."""
     correct = m.abstention_correct(answer, item.answerable)
     scores["abstention_accuracy"] = float(correct)
     if decline_metrics:
@@ -159,15 +200,17 @@ def _score(
             if item.answerable
             else "answered an unanswerable question"
         )
-    if not item.answerable:
-        if answer.citations:  # whatever they cite, it is not the answer to this question
-            scores["citation_precision"] = m.citation_precision(
-                answer, item.expected_sources, answerable=False
-            )
-        return scores, failures
 
+
+def _score_text(
+    item: EvalItem,
+    answer: Answer,
+    report_answer: bool,
+    scores: dict[str, float | None],
+    failures: list[str],
+) -> None:
+    """What the answer's text says: points, the partial flag, must-include groups, the reference."""
     text = m.strip_citation_markers(answer.text)
-    report_answer = not m.declined(answer)
     if item.points:
         covered = m.points_covered(text, item.points) if report_answer else 0.0
         scores["points_covered"] = covered
@@ -189,50 +232,40 @@ def _score(
         scores["exact_match"] = m.exact_match(text, item.reference)
         scores["f1"] = m.token_f1(text, item.reference)
 
-    expected = item.expected_sources
-    if expected:
-        found = m.sources_found(answer.retrieved, expected, k)
-        scores["hit_at_k"] = float(any(found))
-        scores["recall_at_k"] = sum(found) / len(found)
-        scores["mrr"] = m.reciprocal_rank(answer.retrieved, expected)
-        failures.extend(
-            f"retrieval: expected source not in top {k} "
-            f"(document {source.document!r}, quote {_preview(source.quote)!r})"
-            for source, ok in zip(expected, found, strict=True)
-            if not ok
-        )
-        scores["citation_recall"] = m.citation_recall(answer, expected)
-        if report_answer:
-            failures.extend(
-                f"citation [{c.n}] does not contain an expected quote"
-                for c in answer.citations
-                if not m.citation_is_precise(c, expected)
-            )
-            failures.extend(
-                f"citations: no cited passage contains the expected quote "
-                f"{_preview(source.quote)!r} ({source.document})"
-                for source in expected
-                if not any(m.source_in_citation(c, source) for c in answer.citations)
-            )
 
-    scores["citation_precision"] = m.citation_precision(
-        answer, expected, question=item.question, judge=judge
+def _score_sources(
+    item: EvalItem,
+    answer: Answer,
+    k: int,
+    report_answer: bool,
+    scores: dict[str, float | None],
+    failures: list[str],
+) -> None:
+    """Whether retrieval found the item's expected sources, and whether the citations hold them."""
+    expected = item.expected_sources
+    found = rm.sources_found(answer.retrieved, expected, k)
+    scores["hit_at_k"] = float(any(found))
+    scores["recall_at_k"] = sum(found) / len(found)
+    scores["mrr"] = rm.reciprocal_rank(answer.retrieved, expected)
+    failures.extend(
+        f"retrieval: expected source not in top {k} "
+        f"(document {source.document!r}, quote {_preview(source.quote)!r})"
+        for source, ok in zip(expected, found, strict=True)
+        if not ok
     )
-    if report_answer and not expected and judge is not None:
+    scores["citation_recall"] = m.citation_recall(answer, expected)
+    if report_answer:
         failures.extend(
-            f"citation [{c.n}] does not answer the question (reader)"
+            f"citation [{c.n}] does not contain an expected quote"
             for c in answer.citations
-            if m.citation_is_precise(c, expected, question=item.question, judge=judge) is False
+            if not m.citation_is_precise(c, expected)
         )
-    if not answer.abstained:
-        scores["supported"] = m.supported_share(answer)
-        unsupported = [s for s in answer.sentences if s.status != "supported"]
-        if unsupported:
-            failures.append(
-                f"supported: {len(unsupported)} of {len(answer.sentences)} sentences"
-                " not supported by their citations"
-            )
-    return scores, failures
+        failures.extend(
+            f"citations: no cited passage contains the expected quote "
+            f"{_preview(source.quote)!r} ({source.document})"
+            for source in expected
+            if not any(m.source_in_citation(c, source) for c in answer.citations)
+        )
 
 
 def _score_error(item: EvalItem, decline_metrics: bool) -> dict[str, float | None]:
