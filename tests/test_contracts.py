@@ -103,6 +103,18 @@ class TestChunkStoreContract:
         assert store.search(_vectors(1)[0], 5) == []
         assert store.ids() == set()
 
+    def test_vectors_are_the_stored_ones(self, store: ChunkStore) -> None:
+        chunks, vectors = _chunks(3), _vectors(3)
+        store.add(chunks, vectors)
+        got = store.vectors([chunks[2].chunk_id, chunks[0].chunk_id, "missing"])
+        assert set(got) == {chunks[0].chunk_id, chunks[2].chunk_id}
+        assert np.allclose(got[chunks[2].chunk_id], vectors[2], atol=1e-6)
+
+    def test_refresh_after_only_its_own_writes_changes_nothing(self, store: ChunkStore) -> None:
+        store.add(_chunks(2), _vectors(2))
+        assert store.refresh() is False
+        assert store.count() == 2
+
 
 def test_chroma_store_batches_past_its_limit(tmp_path: Path) -> None:
     store = ChromaStore(path=tmp_path / "chroma", collection="batches")
@@ -149,6 +161,12 @@ class TestEmbedderContract:
         seen: list[int] = []
         embedder.embed([f"text {i}" for i in range(5)], on_batch=seen.append)
         assert sum(seen) == 5
+
+    def test_embed_many_cached_equals_embed(self, embedder: Embedder) -> None:
+        texts = ["The yen fell.", "Robots in Osaka.", "The yen fell."]
+        assert np.allclose(embedder.embed_many_cached(texts), embedder.embed(texts), atol=1e-5)
+        assert np.allclose(embedder.embed_many_cached(texts), embedder.embed(texts), atol=1e-5)
+        assert embedder.embed_many_cached([]).shape == (0, embedder.dimension)
 
 
 def _hits() -> list[ScoredChunk]:

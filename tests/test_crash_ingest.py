@@ -37,6 +37,7 @@ import pytest
 
 from assistant.config import load_settings
 from assistant.index.bm25 import BM25Index, fingerprint
+from assistant.index.datadir import DataDir
 from assistant.index.store import ChromaStore
 from assistant.runtime import Runtime
 from tests.crash_driver import run_steps
@@ -89,7 +90,7 @@ def env(data: Path) -> dict[str, str]:
 
 def registry_progress(data: Path) -> tuple[int, set[str]]:
     """(complete documents, ids with an open write-ahead note); (-1, {}) before there is one."""
-    path = data / "registry.sqlite3"
+    path = DataDir(data).registry
     if not path.exists():
         return -1, set()
     try:
@@ -165,7 +166,7 @@ def snapshot(data: Path, embedder: object) -> dict[str, object]:
     ids = store.ids()
     chunks = store.chunks()
     records = runtime.knowledge.documents()
-    bm25 = BM25Index.load(data / "bm25")
+    bm25 = BM25Index.load(DataDir(data).bm25)
     return {
         "chunk_ids": sorted(ids),
         "count": store.count(),
@@ -226,7 +227,7 @@ def test_killed_ingests_and_remove_then_rerun_equal_a_clean_ingest(
 
 
 def registry_first_document(data: Path) -> str:
-    with sqlite3.connect(f"file:{data / 'registry.sqlite3'}?mode=ro", uri=True) as conn:
+    with sqlite3.connect(f"file:{DataDir(data).registry}?mode=ro", uri=True) as conn:
         row = conn.execute("SELECT document_id FROM documents ORDER BY document_id").fetchone()
     assert row is not None
     return str(row[0])

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
+from assistant.index.datadir import DataDir
 from assistant.runtime import Runtime
 from assistant.testing import FakeEmbedder
 from tests.cli_helpers import run_main
@@ -75,7 +76,7 @@ def write_docs(folder: Path) -> Path:
 def vectors(data: Path) -> dict[str, bytes]:
     from assistant.index.store import ChromaStore
 
-    store = ChromaStore(path=data / "chroma")
+    store = ChromaStore(path=DataDir(data).chroma)
     return {k: v.tobytes() for k, v in store.vectors(sorted(store.ids())).items()}
 
 
@@ -109,28 +110,28 @@ def test_a_healthy_data_directory_passes(data: Path, capsys: pytest.CaptureFixtu
 def test_text_output_names_the_problem_and_the_fix(
     data: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.rmtree(data / "bm25")
+    shutil.rmtree(DataDir(data).bm25)
     code, out, err = run(data, "doctor", capsys=capsys)
     assert code == 1 and err == ""
     assert "PROBLEM  bm25 index" in out and "fix: run: assistant doctor --repair" in out
 
 
 def delete_bm25(data: Path) -> None:
-    shutil.rmtree(data / "bm25")
+    shutil.rmtree(DataDir(data).bm25)
 
 
 def corrupt_bm25_ids(data: Path) -> None:
-    (data / "bm25" / "ids.json").write_text('{"fingerprint": "x", "chunk_ids": [')
+    (DataDir(data).bm25 / "ids.json").write_text('{"fingerprint": "x", "chunk_ids": [')
 
 
 def tamper_bm25_ids(data: Path) -> None:
-    meta = json.loads((data / "bm25" / "ids.json").read_text())
+    meta = json.loads((DataDir(data).bm25 / "ids.json").read_text())
     meta["chunk_ids"] = meta["chunk_ids"][1:]
-    (data / "bm25" / "ids.json").write_text(json.dumps(meta))
+    (DataDir(data).bm25 / "ids.json").write_text(json.dumps(meta))
 
 
 def delete_registry_row(data: Path) -> None:
-    with sqlite3.connect(data / "registry.sqlite3") as conn:
+    with sqlite3.connect(DataDir(data).registry) as conn:
         conn.execute(
             "DELETE FROM documents WHERE document_id = "
             "(SELECT document_id FROM documents ORDER BY document_id LIMIT 1)"
@@ -138,21 +139,21 @@ def delete_registry_row(data: Path) -> None:
 
 
 def wrong_chunk_count(data: Path) -> None:
-    with sqlite3.connect(data / "registry.sqlite3") as conn:
+    with sqlite3.connect(DataDir(data).registry) as conn:
         conn.execute("UPDATE documents SET chunks = chunks + 3")
 
 
 def corrupt_registry(data: Path) -> None:
     for suffix in ("-wal", "-shm"):
-        Path(str(data / "registry.sqlite3") + suffix).unlink(missing_ok=True)
-    (data / "registry.sqlite3").write_bytes(b"this is not a database" * 100)
+        Path(str(DataDir(data).registry) + suffix).unlink(missing_ok=True)
+    DataDir(data).registry.write_bytes(b"this is not a database" * 100)
 
 
 def add_orphan_chunks(data: Path) -> None:
     from assistant.index.store import ChromaStore
     from assistant.types import Chunk
 
-    store = ChromaStore(path=data / "chroma")
+    store = ChromaStore(path=DataDir(data).chroma)
     chunks = [
         Chunk(f"orphan{i}", "ghost-doc-1234", "Ghost", "ghost.md", f"ghost text {i}", 0, 11, 1, 1)
         for i in range(2)
@@ -167,10 +168,10 @@ def pending_note(data: Path) -> None:
     from assistant.types import Chunk
 
     chunk = Chunk("partial0", "half-doc-1234", "Half", "half.md", "half written", 0, 12, 1, 1)
-    registry = Registry(data / "registry.sqlite3")
+    registry = Registry(DataDir(data).registry)
     registry.begin("half-doc-1234", None, set(), {"partial0", "partial1"})
     registry.close()
-    ChromaStore(path=data / "chroma").add([chunk], FakeEmbedder().embed([chunk.text]))
+    ChromaStore(path=DataDir(data).chroma).add([chunk], FakeEmbedder().embed([chunk.text]))
 
 
 BREAKAGES: dict[str, tuple[Callable[[Path], None], set[str]]] = {
@@ -262,7 +263,7 @@ def test_a_busy_writer_is_reported_not_waited_for(
     import assistant.health as health
 
     monkeypatch.setattr(health, "LOCK_WAIT", 0.1)
-    lock = FileLock(str(data / "write.lock"))
+    lock = FileLock(str(DataDir(data).write_lock.path))
     lock.acquire(timeout=0)
     try:
         code, report = doctor(data, capsys)
@@ -284,13 +285,13 @@ def test_a_damaged_vector_store_is_reported_and_not_made_worse(
     from chromadb.api.shared_system_client import SharedSystemClient
 
     SharedSystemClient.clear_system_cache()  # forget this process's open copy of the store
-    damaged = (data / "chroma" / "chroma.sqlite3").read_bytes()[:4096][::-1]
-    (data / "chroma" / "chroma.sqlite3").write_bytes(damaged)
+    damaged = (DataDir(data).chroma / "chroma.sqlite3").read_bytes()[:4096][::-1]
+    (DataDir(data).chroma / "chroma.sqlite3").write_bytes(damaged)
     code, report = doctor(data, capsys)
     assert code == 1 and "vector store" in failing(report)
     (check,) = [c for c in report["checks"] if c["name"] == "vector store"]
     assert "ingest the documents again" in check["fix"]
     code, repaired = doctor(data, capsys, "--repair")
     assert code == 1 and "could not reach the vector store" in repaired["repaired"][0]
-    assert (data / "chroma" / "chroma.sqlite3").read_bytes() == damaged
+    assert (DataDir(data).chroma / "chroma.sqlite3").read_bytes() == damaged
     SharedSystemClient.clear_system_cache()
