@@ -17,9 +17,7 @@ DOC = "---\ntitle: Fleet notes\n---\n\nThe fleet has twelve ships.\n\nIt was fou
 
 @pytest.fixture
 def app(fake_runtime: Runtime) -> AppContext:
-    ctx = AppContext(fake_runtime.settings)
-    ctx._runtime = fake_runtime
-    return ctx
+    return AppContext(fake_runtime.settings, fake_runtime)
 
 
 def run(app: AppContext, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -49,14 +49,17 @@ class SourcedAnswerer(FakeAnswerer):
         return answer
 
 
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """main(argv) in-process: (exit code, stdout, stderr)."""
-    return run_main(capsys, argv)
+def run_cli(
+    argv: list[str], capsys: pytest.CaptureFixture[str], app: AppContext | None = None
+) -> tuple[int, str, str]:
+    """main(argv) in-process, on `app`'s runtime if given: (exit code, stdout, stderr)."""
+    return run_main(capsys, argv, obj=app)
 
 
 @pytest.fixture
-def fake_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Runtime:
-    """Every AppContext gets one fake runtime with the shipped article ingested."""
+def fake_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppContext:
+    """A context on a fake runtime with the shipped article ingested (and an API key to hide)."""
+    monkeypatch.setenv("ASSISTANT_LLM_API_KEY", "sk-very-secret")
     settings = Settings(data_dir=tmp_path / "data")
     runtime = Runtime(
         settings,
@@ -66,10 +69,7 @@ def fake_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Runtime:
     )
     report = runtime.knowledge.ingest([KNOWLEDGE])
     assert report.count("added") == 1
-    monkeypatch.setattr(AppContext, "runtime", property(lambda self: runtime))
-    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("ASSISTANT_LLM_API_KEY", "sk-very-secret")
-    return runtime
+    return AppContext(settings, runtime)
 
 
 @pytest.fixture
@@ -97,10 +97,12 @@ def test_help_documents_sets_and_both_importers(capsys: pytest.CaptureFixture[st
 
 
 def test_eval_writes_reports_with_meta_and_no_secrets(
-    fake_app: Runtime, tiny_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake_app: AppContext, tiny_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_dir = tmp_path / "out"
-    code, out, err = run_cli(["eval", str(tiny_set), "--out", str(out_dir), "--k", "4"], capsys)
+    code, out, err = run_cli(
+        ["eval", str(tiny_set), "--out", str(out_dir), "--k", "4"], capsys, fake_app
+    )
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "2 questions: 1 passed, 1 failed (k = 4)"
@@ -128,7 +130,7 @@ def test_eval_writes_reports_with_meta_and_no_secrets(
 
 
 def test_json_output_and_passing_gates(
-    fake_app: Runtime, tiny_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake_app: AppContext, tiny_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = run_cli(
         [
@@ -145,6 +147,7 @@ def test_json_output_and_passing_gates(
             "latency_p95_ms=60000",
         ],
         capsys,
+        fake_app,
     )
     assert code == 0, err
     data = json.loads(out)
@@ -168,11 +171,12 @@ def test_json_output_and_passing_gates(
 
 
 def test_gate_below_minimum_exits_1_with_one_line(
-    fake_app: Runtime, tiny_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake_app: AppContext, tiny_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run_cli(
         ["eval", str(tiny_set), "--out", str(tmp_path / "out"), "--min", "abstention_accuracy=0.9"],
         capsys,
+        fake_app,
     )
     assert code == 1
     assert err.splitlines() == ["gate failed: abstention_accuracy = 0.500 is below the minimum 0.9"]
@@ -180,12 +184,14 @@ def test_gate_below_minimum_exits_1_with_one_line(
 
 
 def test_compare_shows_deltas(
-    fake_app: Runtime, tiny_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake_app: AppContext, tiny_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old = tmp_path / "old.json"
     old.write_text(json.dumps({"metrics": {"abstention_accuracy": 1.0, "hit_at_k": 0.5}}))
     code, out, err = run_cli(
-        ["eval", str(tiny_set), "--out", str(tmp_path / "out"), "--compare", str(old)], capsys
+        ["eval", str(tiny_set), "--out", str(tmp_path / "out"), "--compare", str(old)],
+        capsys,
+        fake_app,
     )
     assert code == 0, err
     assert f"compared with {old}:" in out
@@ -213,14 +219,14 @@ def test_compare_shows_deltas(
     ],
 )
 def test_bad_input_is_one_line(
-    fake_app: Runtime,
+    fake_app: AppContext,
     tiny_set: Path,
     capsys: pytest.CaptureFixture[str],
     argv: list[str],
     message: str,
 ) -> None:
     argv = [a.replace("{set}", str(tiny_set)) for a in argv]
-    code, out, err = run_cli(argv, capsys)
+    code, out, err = run_cli(argv, capsys, fake_app)
     assert code == 1
     assert out == ""
     assert len(err.splitlines()) == 1
@@ -228,17 +234,17 @@ def test_bad_input_is_one_line(
 
 
 def test_bad_yaml_names_file_and_item(
-    fake_app: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake_app: AppContext, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("- id: a\n  question: q\n  must_include: [x]\n", encoding="utf-8")
-    code, _, err = run_cli(["eval", str(bad)], capsys)
+    code, _, err = run_cli(["eval", str(bad)], capsys, fake_app)
     assert code == 1
     assert err == f"error: {bad}: item 1 ('a'): must_include must be a list of lists of strings\n"
 
 
-def test_no_set_is_a_usage_error(fake_app: Runtime, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(["eval"], capsys)
+def test_no_set_is_a_usage_error(fake_app: AppContext, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["eval"], capsys, fake_app)
     assert code == 2
     assert (
         err.splitlines()[-1] == "Error: give at least one question set (or: beir DIR, squad FILE)"
@@ -246,9 +252,9 @@ def test_no_set_is_a_usage_error(fake_app: Runtime, capsys: pytest.CaptureFixtur
 
 
 def test_subcommand_after_an_option_is_explained(
-    fake_app: Runtime, capsys: pytest.CaptureFixture[str]
+    fake_app: AppContext, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run_cli(["eval", "--json", "beir", "some/dir"], capsys)
+    code, _, err = run_cli(["eval", "--json", "beir", "some/dir"], capsys, fake_app)
     assert code == 2
     assert err.splitlines()[-1] == "Error: put 'beir' first: assistant eval beir ARG [OPTIONS]"
 
@@ -264,9 +270,8 @@ def test_empty_knowledge_base_is_refused(
         embedder_override=FakeEmbedder(),
         store_override=InMemoryStore(),
     )
-    monkeypatch.setattr(AppContext, "runtime", property(lambda self: runtime))
-    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "empty"))
-    code, _, err = run_cli(["eval", str(tiny_set), "--out", str(tmp_path / "out")], capsys)
+    app = AppContext(runtime.settings, runtime)
+    code, _, err = run_cli(["eval", str(tiny_set), "--out", str(tmp_path / "out")], capsys, app)
     assert code == 1
     assert err == (
         f"error: the knowledge base in {tmp_path / 'empty'} is empty: `assistant ingest PATH` first\n"
@@ -319,12 +324,12 @@ def make_dirty(repo: Path, how: str) -> None:
 
 
 def test_results_record_the_commit_of_a_clean_tree(
-    fake_app: Runtime, tiny_set: Path, clean_repo: Path, capsys: pytest.CaptureFixture[str]
+    fake_app: AppContext, tiny_set: Path, clean_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     head = git(clean_repo, "rev-parse", "HEAD").strip()
     (clean_repo / "ignored").mkdir()
     (clean_repo / "ignored" / "scratch.txt").write_text("ignored by .gitignore\n")
-    code, _, err = run_cli(["eval", str(tiny_set), "--out", "eval/results/run"], capsys)
+    code, _, err = run_cli(["eval", str(tiny_set), "--out", "eval/results/run"], capsys, fake_app)
     assert code == 0, err
     meta = json.loads((clean_repo / "eval/results/run/results.json").read_text())["meta"]
     assert meta["git_commit"] == head
@@ -336,14 +341,14 @@ def test_results_record_the_commit_of_a_clean_tree(
 @pytest.mark.parametrize("how", ["untracked", "modified", "staged"])
 def test_dirty_tree_may_not_write_into_eval_results(
     how: str,
-    fake_app: Runtime,
+    fake_app: AppContext,
     tiny_set: Path,
     clean_repo: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     make_dirty(clean_repo, how)
     before = git(clean_repo, "status", "--porcelain", "--untracked-files=all")
-    code, out, err = run_cli(["eval", str(tiny_set), "--out", "eval/results/run"], capsys)
+    code, out, err = run_cli(["eval", str(tiny_set), "--out", "eval/results/run"], capsys, fake_app)
     assert code == 1
     assert out == ""
     assert err == (
@@ -364,21 +369,21 @@ def test_dirty_tree_may_not_write_into_eval_results(
     ids=["beir", "squad", "verify"],
 )
 def test_every_eval_writer_refuses_a_dirty_tree(
-    argv: list[str], fake_app: Runtime, clean_repo: Path, capsys: pytest.CaptureFixture[str]
+    argv: list[str], fake_app: AppContext, clean_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     make_dirty(clean_repo, "untracked")
-    code, _, err = run_cli(argv, capsys)
+    code, _, err = run_cli(argv, capsys, fake_app)
     assert code == 1
     assert len(err.splitlines()) == 1 and "pass --allow-dirty" in err, err
     assert sorted(p.name for p in (clean_repo / "eval/results").iterdir()) == ["README.md"]
 
 
 def test_allow_dirty_writes_and_records_it(
-    fake_app: Runtime, tiny_set: Path, clean_repo: Path, capsys: pytest.CaptureFixture[str]
+    fake_app: AppContext, tiny_set: Path, clean_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     make_dirty(clean_repo, "modified")
     argv = ["eval", str(tiny_set), "--out", "eval/results/run", "--allow-dirty"]
-    code, _, err = run_cli(argv, capsys)
+    code, _, err = run_cli(argv, capsys, fake_app)
     assert code == 0, err
     meta = json.loads((clean_repo / "eval/results/run/results.json").read_text())["meta"]
     assert meta["git_commit"] == git(clean_repo, "rev-parse", "HEAD").strip()
@@ -387,7 +392,7 @@ def test_allow_dirty_writes_and_records_it(
 
 
 def test_dirty_tree_may_write_elsewhere(
-    fake_app: Runtime,
+    fake_app: AppContext,
     tiny_set: Path,
     clean_repo: Path,
     tmp_path: Path,
@@ -395,14 +400,14 @@ def test_dirty_tree_may_write_elsewhere(
 ) -> None:
     make_dirty(clean_repo, "untracked")
     for out_dir in ("eval/out/run", str(tmp_path / "elsewhere")):
-        code, _, err = run_cli(["eval", str(tiny_set), "--out", out_dir], capsys)
+        code, _, err = run_cli(["eval", str(tiny_set), "--out", out_dir], capsys, fake_app)
         assert code == 0, err
         meta = json.loads((Path(out_dir) / "results.json").read_text())["meta"]
         assert meta["git_dirty"] is True
 
 
 def test_outside_a_checkout_records_nulls_and_does_not_refuse(
-    fake_app: Runtime,
+    fake_app: AppContext,
     tiny_set: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -412,7 +417,7 @@ def test_outside_a_checkout_records_nulls_and_does_not_refuse(
     plain.mkdir()
     monkeypatch.chdir(plain)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # no checkout above it counts
-    code, _, err = run_cli(["eval", str(tiny_set), "--out", "eval/results/run"], capsys)
+    code, _, err = run_cli(["eval", str(tiny_set), "--out", "eval/results/run"], capsys, fake_app)
     assert code == 0, err
     meta = json.loads((plain / "eval/results/run/results.json").read_text())["meta"]
     assert meta["git_commit"] is None and meta["git_dirty"] is None
@@ -429,20 +434,18 @@ CI_GATES = [
 
 
 @pytest.fixture
-def real_app(monkeypatch: pytest.MonkeyPatch, real_runtime: Runtime) -> Runtime:
-    monkeypatch.setattr(AppContext, "runtime", property(lambda self: real_runtime))
-    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_runtime.settings.data_dir))
-    return real_runtime
+def real_app(real_runtime: Runtime) -> AppContext:
+    return AppContext(real_runtime.settings, real_runtime)
 
 
 @pytest.mark.integration
 def test_ci_set_passes_its_gates(
-    real_app: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    real_app: AppContext, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["eval", str(CI_SET), "--out", str(tmp_path / "ci"), "--json"]
     for gate in CI_GATES:
         argv += ["--min", gate]
-    code, out, err = run_cli(argv, capsys)
+    code, out, err = run_cli(argv, capsys, real_app)
     data: dict[str, Any] = json.loads(out)
     assert code == 0, (err, data["metrics"])
     assert data["gates_failed"] == []
@@ -456,10 +459,12 @@ def test_ci_set_passes_its_gates(
 
 @pytest.mark.integration
 def test_ci_gate_above_achieved_fails(
-    real_app: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    real_app: AppContext, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run_cli(
-        ["eval", str(CI_SET), "--out", str(tmp_path / "ci"), "--min", "exact_match=0.99"], capsys
+        ["eval", str(CI_SET), "--out", str(tmp_path / "ci"), "--min", "exact_match=0.99"],
+        capsys,
+        real_app,
     )
     assert code == 1
     lines = err.splitlines()

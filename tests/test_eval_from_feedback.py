@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.cli.context import AppContext
 from assistant.evaluation.from_feedback import draft_set, read_feedback, select
 from assistant.evaluation.questions import load_question_set
-from assistant.runtime import Runtime
 from tests.cli_helpers import run_main
 from tests.test_eval_cli import fake_app  # noqa: F401  (fixture)
 
@@ -122,21 +122,22 @@ def test_a_draft_loads_as_a_question_set_and_lists_passages_to_keep(tmp_path: Pa
 
 
 def test_export_review_and_run_through_the_cli(
-    fake_app: Runtime,  # noqa: F811
+    fake_app: AppContext,  # noqa: F811
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     write_feedback(fake_app.settings.data_dir)
     draft = tmp_path / "draft.yaml"
-    code, out, err = run_main(capsys, ["eval", "from-feedback", "--out", str(draft)])
+    code, out, err = run_main(capsys, ["eval", "from-feedback", "--out", str(draft)], fake_app)
     assert (code, err) == (0, "")
     assert out == f"wrote 2 draft item(s) to {draft}: review them, then `assistant eval {draft}`\n"
 
-    code, _, err = run_main(capsys, ["eval", "from-feedback", "--out", str(draft)])
+    code, _, err = run_main(capsys, ["eval", "from-feedback", "--out", str(draft)], fake_app)
     assert (code, err) == (1, f"error: {draft} exists: choose another --out or add --force\n")
     code, _, err = run_main(
         capsys,
         ["eval", "from-feedback", "--out", str(tmp_path / "x.yaml"), "--since", "2027-01-01"],
+        fake_app,
     )
     assert code == 1
     assert err.startswith("error: no thumbs-down answers since 2027-01-01 in ")
@@ -164,11 +165,15 @@ def test_export_review_and_run_through_the_cli(
 
     out_dir = tmp_path / "out"
     code, out, err = run_main(
-        capsys, ["eval", str(draft), "--out", str(out_dir), "--min", "hit_at_k=1.0", "--json"]
+        capsys,
+        ["eval", str(draft), "--out", str(out_dir), "--min", "hit_at_k=1.0", "--json"],
+        fake_app,
     )
     assert code == 0, err
     assert json.loads(out)["metrics"]["hit_at_k"] == 1.0
     code, _, err = run_main(
-        capsys, ["eval", str(draft), "--out", str(out_dir), "--min", "must_include=1.01"]
+        capsys,
+        ["eval", str(draft), "--out", str(out_dir), "--min", "must_include=1.01"],
+        fake_app,
     )
     assert code == 1  # the gate can fail

@@ -28,9 +28,7 @@ GOOD = "# Fleet notes\n\nThe fleet has twelve ships.\n\nIt was founded in 1954 i
 def app(tmp_path: Path) -> AppContext:
     settings = load_settings(data_dir=tmp_path / "data", max_file_mb=0.01)  # 10 KiB limit
     runtime = Runtime(settings, embedder_override=FakeEmbedder(), store_override=InMemoryStore())
-    ctx = AppContext(settings)
-    ctx._runtime = runtime
-    return ctx
+    return AppContext(settings, runtime)
 
 
 def run(app: AppContext, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -37,9 +37,7 @@ def app(tmp_path: Path) -> AppContext:
         answerer_override=answerer,
     )
     runtime.knowledge.ingest([KNOWLEDGE])
-    context = AppContext(settings)
-    context._runtime = runtime
-    return context
+    return AppContext(settings, runtime)
 
 
 def script(app: AppContext, *replies: str) -> str:

@@ -13,11 +13,15 @@ from assistant.runtime import Runtime
 
 
 class AppContext:
-    """Holds the settings object made in main and the lazily built runtime."""
+    """Holds the settings object made in main and the runtime, built on first use.
 
-    def __init__(self, settings: Settings) -> None:
+    A caller that has built its components already (tests, with fakes) hands in `runtime`; its
+    settings should be the runtime's.
+    """
+
+    def __init__(self, settings: Settings, runtime: Runtime | None = None) -> None:
         self.settings = settings
-        self._runtime: Runtime | None = None
+        self._runtime = runtime
 
     @property
     def runtime(self) -> Runtime:

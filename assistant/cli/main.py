@@ -6,6 +6,8 @@ import logging
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -34,34 +36,51 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 def _register() -> None:
-    from assistant.cli import ask, ingest, serve, sources
+    """Add the commands (imported here, after `enforce_offline`: they import the models' stack)."""
+    from assistant.cli import ask, doctor, eval, ingest, serve, sources
 
     cli.add_command(ingest.ingest)
     cli.add_command(sources.sources)
     cli.add_command(ask.ask)
     cli.add_command(ask.chat)
     cli.add_command(serve.serve)
-    for optional in ("assistant.cli.eval", "assistant.cli.doctor"):
+    cli.add_command(eval.command)
+    cli.add_command(doctor.command)
+
+
+_CHATTY_LOGGERS = ("chromadb", "httpx", "sentence_transformers", "pypdf", "bm25s", "urllib3")
+
+
+@contextmanager
+def _quiet_libraries() -> Iterator[None]:
+    """While a command runs: no library warnings and only the errors of chatty libraries (the user
+    gets our one-line messages instead). Restored afterwards, so an in-process caller keeps its own.
+    """
+    loggers = [logging.getLogger(name) for name in _CHATTY_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
         try:
-            module = __import__(optional, fromlist=["command"])
-        except ImportError:
-            continue
-        cli.add_command(module.command)
-
-
-def _quiet_libraries() -> None:
-    warnings.filterwarnings("ignore")
-    for name in ("chromadb", "httpx", "sentence_transformers", "pypdf", "bm25s", "urllib3"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+            yield
+        finally:
+            for logger, level in zip(loggers, levels, strict=True):
+                logger.setLevel(level)
 
 
 def main(argv: list[str] | None = None, obj: object | None = None) -> None:
     """Entry point: offline environment first, then the command; one-line errors, never a traceback."""
     enforce_offline()
-    _quiet_libraries()
+    _register()
+    with _quiet_libraries():
+        _run(argv, obj)
+
+
+def _run(argv: list[str] | None, obj: object | None) -> None:
+    """The command, its failures turned into one line on stderr and an exit code."""
     from assistant.errors import AssistantError
 
-    _register()
     try:
         cli.main(args=argv, prog_name="assistant", standalone_mode=False, obj=obj)
     except click.exceptions.Abort:
