@@ -75,6 +75,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from assistant.markers import strip_markers
 from assistant.types import Answer, Citation
 
 METRIC_NAMES: tuple[str, ...] = (
@@ -134,7 +135,6 @@ class ExpectedSource:
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = frozenset(string.punctuation)
-_CITATION_MARKER = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 _QUOTE_TABLE = str.maketrans(
     {
         "\u2018": "'",
@@ -193,7 +193,7 @@ def token_f1(prediction: str, reference: str | Sequence[str]) -> float:
 
 def strip_citation_markers(text: str) -> str:
     """The text without ``[n]`` / ``[n, m]`` citation markers (and the spaces before them)."""
-    return _CITATION_MARKER.sub("", text)
+    return strip_markers(text)
 
 
 def normalize_phrase(text: str) -> str:
