@@ -16,8 +16,17 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
+from assistant.generation.base import abstain
 from assistant.reading import Entailment, entailment_from_probs
-from assistant.types import Answer, AnswerSentence, Chunk, Citation, ScoredChunk, Turn
+from assistant.types import (
+    Answer,
+    AnswerSentence,
+    Chunk,
+    Citation,
+    DeclineReason,
+    ScoredChunk,
+    Turn,
+)
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -176,7 +185,7 @@ class FakeAnswerer:
     def answer(self, question: str, history: list[Turn], hits: list[ScoredChunk]) -> Answer:
         self.calls.append((question, history, hits))
         if not hits:
-            return Answer(text="The sources don't say.", abstained=True, citations=[])
+            return abstain(hits, self.name, DeclineReason.NOTHING_RETRIEVED)
         top = hits[0].chunk
         text = self._queue.pop(0) if self._queue else top.text.split(". ")[0].rstrip(".") + "."
         citation = Citation(
