@@ -14,9 +14,8 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
-
-import psutil
 
 from assistant.evaluation import metrics
 
@@ -48,13 +47,27 @@ def latency_stats(ms: Sequence[float]) -> dict[str, float]:
     }
 
 
+def need_psutil() -> ModuleType:
+    """psutil, which the benchmarks measure processes with (it comes with the dev extra)."""
+    try:
+        import psutil
+    except ImportError:
+        raise SystemExit(
+            "the benchmarks measure memory and CPU with psutil, which is not installed: "
+            "pip install -e '.[dev]' (or pip install psutil)"
+        ) from None
+    return psutil
+
+
 def rss_mb(pid: int | None = None) -> float:
     """Resident set size of a process (default: this one) in MiB."""
+    psutil = need_psutil()
     return psutil.Process(pid or os.getpid()).memory_info().rss / (1024 * 1024)
 
 
 def tree_rss_mb(pid: int) -> float:
     """RSS of a process and all its children in MiB (for servers that fork)."""
+    psutil = need_psutil()
     proc = psutil.Process(pid)
     total = proc.memory_info().rss
     for child in proc.children(recursive=True):
@@ -85,7 +98,7 @@ def machine() -> dict[str, Any]:
         "git": git_state(),
         "host": socket.gethostname(),
         "cpus": os.cpu_count(),
-        "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),
+        "memory_gb": round(need_psutil().virtual_memory().total / 1024**3, 1),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "loadavg_at_end": [round(x, 2) for x in load],

@@ -47,8 +47,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -64,6 +62,7 @@ from _common import (  # noqa: E402
     ROOT,
     Timer,
     latency_stats,
+    need_psutil,
     print_table,
     tree_rss_mb,
     write_results,
@@ -155,6 +154,7 @@ def served_queue(data: Path, env: dict[str, str]) -> dict[str, Any]:
 def cpu_split(server_pid: int) -> tuple[float, float, float]:
     """CPU seconds so far: the server's process tree, every other process on the machine (all
     busy time less the server's and this benchmark's own), and this benchmark's (its clients)."""
+    psutil = need_psutil()
     times = psutil.cpu_times()
     busy = sum(times) - times.idle - getattr(times, "iowait", 0.0)
     server = 0.0
