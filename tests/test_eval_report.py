@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from assistant.errors import AssistantError
-from assistant.evaluation import report, runner
+from assistant.evaluation import report, runner, scoring
 from assistant.evaluation.metrics import METRIC_NAMES, ExpectedSource
 from assistant.evaluation.questions import EvalItem
 from assistant.evaluation.report import check_minimums, compare, format_comparison, write_reports
@@ -181,7 +181,7 @@ def test_rows_scores(run: EvalRun) -> None:
     }
     # The set has unanswerable items (q3, q4), so avna, no_answer_declined and has_answer_gold
     # are scored too.
-    only_abstention = {name: None for name in runner.ROW_METRICS}
+    only_abstention = {name: None for name in scoring.ROW_METRICS}
     assert by_id["q3"].metrics == {
         **only_abstention,
         "abstention_accuracy": 1.0,

@@ -257,10 +257,7 @@ def run_beir(
     embedded = embedder.embedded - before
 
     started = time.perf_counter()
-    report("indexing", 0, len(chunks))
-    store.add(chunks, doc_vectors)
-    bm25 = BM25Index()
-    bm25.build([c.chunk_id for c in chunks], [c.text for c in chunks])
+    bm25 = _index(chunks, doc_vectors, store, report)
     timings["index_s"] = time.perf_counter() - started
 
     retriever = HybridRetriever(
@@ -316,6 +313,17 @@ def _embed(
     doc_vectors = embedder.embed([c.text for c in chunks], on_batch=advance)
     query_vectors = embedder.embed([dataset.queries[q] for q in query_ids])
     return doc_vectors, query_vectors
+
+
+def _index(
+    chunks: list[Chunk], doc_vectors: np.ndarray, store: ChunkStore, report: ProgressFn
+) -> BM25Index:
+    """The chunks stored with their vectors, and a BM25 index of the same texts."""
+    report("indexing", 0, len(chunks))
+    store.add(chunks, doc_vectors)
+    bm25 = BM25Index()
+    bm25.build([c.chunk_id for c in chunks], [c.text for c in chunks])
+    return bm25
 
 
 def _rank(

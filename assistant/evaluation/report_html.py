@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from assistant.evaluation.metrics import METRIC_NAMES, SHARE_METRICS, format_metric
-from assistant.evaluation.runner import ROW_METRICS, EvalRun, QuestionResult
+from assistant.evaluation.runner import EvalRun, QuestionResult
+from assistant.evaluation.scoring import ROW_METRICS
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem;
