@@ -2,7 +2,10 @@
 
 This module owns which elements are never shown (scripts, styles, hidden elements), which start
 a paragraph, and the page's title (its <title>, else its first <h1>). The markup is walked with an
-explicit stack, so deeply nested pages cannot overflow Python's recursion limit.
+explicit stack, so deeply nested pages cannot overflow Python's recursion limit. The author,
+site, publication date and address the page's meta tags and JSON-LD state are read by
+metadata.py. (Web pages fetched by address go through article_text.py instead, which keeps only
+the article.)
 """
 
 from __future__ import annotations
@@ -16,11 +19,8 @@ from bs4.element import NavigableString, PageElement, PreformattedString, Tag
 
 from assistant.documents.extraction import Extracted, collapse
 from assistant.documents.limits import CharBudget, ParseLimits
+from assistant.documents.metadata import html_metadata
 from assistant.documents.plain_text import read_text
-
-# bs4 warns about pages that look like a URL or like XML: the user gets our one line instead.
-warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
-warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
 
 # Elements whose content is never shown, and elements that start a new paragraph.
 _HTML_DROP = frozenset(
@@ -114,6 +114,11 @@ def _html_paragraphs(
 
 
 def extract_html(data: bytes, shown: str, limits: ParseLimits) -> Extracted:
-    soup = BeautifulSoup(read_text(data, shown, html=True), "html.parser")
+    text = read_text(data, shown, html=True)
+    with warnings.catch_warnings():  # pages that look like a URL or like XML: our message is enough
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(text, "html.parser")
     paragraphs, first_h1 = _html_paragraphs(soup, CharBudget(limits, shown))
-    return Extracted([(t, None) for t in paragraphs], _html_title(soup) or first_h1)
+    _, metadata = html_metadata(text) if paragraphs else (None, {})
+    return Extracted([(t, None) for t in paragraphs], _html_title(soup) or first_h1, metadata)
