@@ -206,10 +206,7 @@ class ExtractiveAnswerer:
         self.dense_weight = dense_weight
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        embed_many = getattr(self.embedder, "embed_many_cached", None)
-        if embed_many is not None:
-            return np.asarray(embed_many(texts))
-        return np.vstack([self.embedder.embed_query(t) for t in texts])
+        return np.asarray(self.embedder.embed_many_cached(texts))
 
     def score(
         self, question: str, history: list[Turn], hits: list[ScoredChunk]
