@@ -20,7 +20,7 @@ PYS_FOUND = $(strip $(foreach p,$(SUPPORTED_PYTHONS),$(call runs_supported,$(p))
 PYS_WITH_CPU_TORCH = $(strip $(foreach p,$(PYS_FOUND),$(call has_cpu_torch,$(p))))
 ifeq ($(origin PY),undefined)
 PY_CHOICE = $(if $(PYS_WITH_CPU_TORCH),$(firstword $(PYS_WITH_CPU_TORCH)): the newest supported Python with a CPU build of torch on this disk,$(firstword $(PYS_FOUND)): the newest supported Python here)
-PY = $(firstword $(PY_CHOICE))
+PY = $(patsubst %:,%,$(firstword $(PY_CHOICE)))
 else
 PY_CHOICE = $(PY): as PY says
 endif
