@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.citations import (
-    is_connective,
-    name_tokens,
-    number_tokens,
-    renumber_verified,
-    split_generated,
-    verify_answer,
-)
+from assistant.citations import renumber_verified, split_generated, verify_answer
+from assistant.claims import is_connective, name_tokens, number_tokens
 from assistant.testing import FakeEmbedder
 from assistant.types import Chunk
 
@@ -172,3 +166,54 @@ def test_the_reader_judges_a_respelled_number_in_the_passage_spelling() -> None:
     )
     assert claims == ["Ticket revenue covered about 70 per cent of the exhibition's cost."]
     assert checked.status == "supported"
+
+
+# ---- citation markers and locations: one parser, one label ----
+
+
+def test_markers_are_parsed_in_one_place() -> None:
+    from assistant.markers import (
+        format_markers,
+        leading_markers,
+        marker_numbers,
+        parse_markers,
+        replace_markers,
+        strip_markers,
+    )
+
+    text = "Japan will spend more [1][2, 3]. Trade grew [ 4 ; 5 ] too [x] [6"
+    assert marker_numbers(text) == [1, 2, 3, 4, 5]
+    assert strip_markers(text) == "Japan will spend more. Trade grew too [x] [6"
+    first = parse_markers(text)[0]
+    assert (text[first.start : first.bracket], text[first.bracket : first.end]) == (" ", "[1]")
+    assert leading_markers(" [1] [2]Next [3]") == ([1, 2], 8)
+    assert leading_markers("Next [3]") == ([], 0)
+    assert replace_markers("a [1] b", lambda m, original: f"<{m.numbers[0]}>") == "a<1> b"
+    assert format_markers((1, 3)) == "[1][3]"
+
+
+def test_chips_and_cited_numbers_come_from_the_same_markers() -> None:
+    from assistant.ui.render import cite_markers
+
+    titles = {1: "One", 2: "Two"}
+    chipped = cite_markers("A [1]. B [1, 2]. C [7].", titles)
+    assert chipped.count('class="cite-ref"') == 3 and "[7]" in chipped
+    assert cite_markers("No markers.", titles) == "No markers."
+
+
+def test_the_location_label_is_built_once() -> None:
+    from assistant.citations import Quote, location_of, number_citations, sentence_spans
+    from assistant.types import location_label, paragraphs_label
+
+    assert location_label(4) == "paragraph 4" == location_label(4, 4)
+    assert location_label(4, 6, page=2) == "page 2, paragraphs 4\u20136"
+    assert paragraphs_label([5, 5, 3]) == "paragraphs 5, 3"
+    assert paragraphs_label([5, 6], page=2) == "page 2, paragraph 5; page 2, paragraph 6"
+    text = "One a. One b.\n\nTwo a.\n\nThree a."
+    pdf = Chunk("c", "d", "T", "s", text, 0, len(text), 4, 6, page=2)
+    assert pdf.location == "page 2, paragraphs 4\u20136"
+    assert location_of(pdf, text.index("Two")) == "page 2, paragraph 5"
+    first, last = sentence_spans(text)[0], sentence_spans(text)[-1]
+    citations, numbers = number_citations([Quote(pdf, *first), Quote(pdf, *last)])
+    assert numbers == [1, 1]
+    assert citations[0].location == "page 2, paragraph 4; page 2, paragraph 6"

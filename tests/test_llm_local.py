@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from assistant.citations import number_tokens
+from assistant.claims import number_tokens
 from assistant.generation.llm import LLMAnswerer, find_packaged_gguf
 from assistant.types import Answer, Turn
 

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.citations import (
     DEFAULT_MIN_SIMILARITY,
-    MARKER_GROUP,
     VerifiedText,
     renumber_verified,
     verify_answer,
@@ -40,6 +39,7 @@ from assistant.errors import AssistantError, MissingExtra
 from assistant.generation.base import Answerer, abstain
 from assistant.index.embedder import Embedder
 from assistant.loopback import free_port
+from assistant.markers import strip_markers
 from assistant.reading import Reader
 from assistant.security import withhold_injections
 from assistant.types import Answer, Chunk, ScoredChunk, Turn
@@ -126,7 +126,7 @@ def build_messages(
     messages: list[BaseMessage] = [SystemMessage(SYSTEM_PROMPT.format(max_sentences=max_sentences))]
     for turn in list(history)[-history_turns:] if history_turns else []:
         # earlier answers' [n] referred to earlier sources: without them they cannot mislead
-        content = " ".join(MARKER_GROUP.sub("", turn.content).split())[:600]
+        content = " ".join(strip_markers(turn.content).split())[:600]
         messages.append(HumanMessage(content) if turn.role == "user" else AIMessage(content))
     user = (
         "Sources:\n\n"

@@ -1,0 +1,125 @@
+"""How the cited passages bear on one generated sentence, for :func:`citations.check_sentence`:
+the sentence windows closest to it in meaning, and what its quantities and the reader say."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.claims import negated
+from assistant.markers import format_markers
+
+if TYPE_CHECKING:
+    from assistant.citations import Quote
+    from assistant.index.embedder import Embedder
+    from assistant.reading import Entailment, Reader
+
+
+def window_units(quotes: tuple[Quote, ...]) -> set[str]:
+    """The kinds of quantity (percent, year, ...) the quoted sentences state."""
+    from assistant.quantities import quantities
+
+    return {q.unit for quote in quotes for q in quantities(quote.text)}
+
+
+def entails_each(reader: Reader, sentence: str, premises: list[str]) -> list[Entailment]:
+    """The reader's verdict on the sentence against each premise, the sentence's numbers spelled
+    as that premise spells the same values (a model reads "70%" and "seventy per cent" apart)."""
+    from assistant.quantities import in_passage_spelling
+
+    claims = [in_passage_spelling(sentence, p) for p in premises]
+    verdicts: list[Entailment | None] = [None] * len(premises)
+    for claim in dict.fromkeys(claims):
+        at = [i for i, c in enumerate(claims) if c == claim]
+        for i, verdict in zip(at, reader.entails(claim, [premises[i] for i in at]), strict=True):
+            verdicts[i] = verdict
+    return [v for v in verdicts if v is not None]
+
+
+@dataclass(frozen=True)
+class WindowMatches:
+    """The sentence windows of the cited passages closest in meaning to a sentence."""
+
+    quotes: tuple[Quote, ...]  # the closest window of each passage
+    candidates: list[tuple[int, tuple[Quote, ...]]]  # the closest few of each, with its number
+    best: float = -1.0  # the highest similarity
+    best_window: tuple[int, str] | None = None  # the closest window overall, with its number
+
+
+def closest_windows(
+    sentence: str,
+    windows_of: Sequence[tuple[int, list[tuple[Quote, ...]]]],
+    embedder: Embedder,
+    per_source: int,
+) -> WindowMatches:
+    """Of each cited passage's windows (with its citation number), the closest and the closest
+    few."""
+    vector = embedder.embed_query(sentence)
+    quotes: list[Quote] = []
+    candidates: list[tuple[int, tuple[Quote, ...]]] = []
+    best, best_window = -1.0, None
+    for n, windows in windows_of:
+        if not windows:
+            continue
+        texts = [" ".join(q.text for q in w) for w in windows]
+        sims = np.asarray(embedder.embed_many_cached(texts)) @ vector
+        order = np.argsort(-sims, kind="stable")
+        if float(sims[order[0]]) > best:
+            best, best_window = float(sims[order[0]]), (n, texts[int(order[0])])
+        quotes.extend(windows[int(order[0])])
+        candidates += [(n, windows[int(i)]) for i in order[:per_source]]
+    return WindowMatches(tuple(quotes), candidates, best, best_window)
+
+
+def quantity_verdict(
+    sentence: str, passages: list[str], matches: WindowMatches, valid: tuple[int, ...], named: bool
+) -> tuple[str | None, str | None]:
+    """(contradiction, reason unsupported) from the sentence's quantities; Nones if they match.
+
+    A different figure of the same kind (a percentage for a percentage, a year for a year) where
+    the passage speaks of the same things (`named`: all its names are there) contradicts it;
+    else it is unsaid.
+    """
+    from assistant.quantities import quantities, unmatched_quantities
+
+    unmatched = unmatched_quantities(sentence, " ".join(passages))
+    if not unmatched:
+        return None, None
+    message = "numbers not in the cited passage: " + ", ".join(unmatched)
+    units = {q.unit for q in quantities(sentence) if q.text in unmatched}
+    if named and units & window_units(matches.quotes):
+        return f"contradicted by {format_markers(valid)}: " + message.removeprefix("numbers "), None
+    return None, message
+
+
+def negation_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, None]:
+    """A contradiction when the sentence is negated and its closest window is not, or the
+    other way round."""
+    window = matches.best_window
+    if window is None or negated(sentence) == negated(window[1]):
+        return None, None
+    opposite = f'one says not, the other does: "{window[1]}"'
+    return f"contradicted by {format_markers([window[0]])}: {opposite}", None
+
+
+def reader_verdict(
+    reader: Reader,
+    sentence: str,
+    matches: WindowMatches,
+    min_entailed: float,
+    min_contradicted: float,
+) -> tuple[str | None, str | None]:
+    """(contradiction, reason unsupported) from the reader; Nones when a window entails it."""
+    premises = [" ".join(q.text for q in w) for _, w in matches.candidates]
+    verdicts = entails_each(reader, sentence, premises)
+    best_entailed = max(v.entailed for v in verdicts)
+    if best_entailed >= min_entailed:
+        return None, None
+    worst = max(range(len(verdicts)), key=lambda i: verdicts[i].contradicted)
+    if verdicts[worst].contradicted >= min_contradicted:
+        marker = format_markers([matches.candidates[worst][0]])
+        return f'contradicted by {marker}: "{premises[worst]}"', None
+    return None, f"the cited passage does not say this (entailment {best_entailed:.2f})"
