@@ -19,6 +19,7 @@ from pydantic import Field
 from assistant.generation.base import abstain
 from assistant.reading import Entailment, entailment_from_probs
 from assistant.types import (
+    DECLINE_HEADING,
     Answer,
     AnswerSentence,
     Chunk,
@@ -232,7 +233,7 @@ class FakeChatModel(BaseChatModel):
 
     replies: list[Any] = Field(default_factory=list)
     calls: list[list[BaseMessage]] = Field(default_factory=list)
-    default: str = "The sources don't say."
+    default: str = f"{DECLINE_HEADING}."  # what the prompt tells a model to reply to decline
 
     def __init__(self, *replies: str | BaseException | Delayed, **kwargs: Any) -> None:
         super().__init__(**kwargs)
