@@ -1,40 +1,48 @@
-"""The question-answering chain (LangChain runnables): standalone query, retrieval, answer.
+"""The question-answering chain: standalone query, retrieval, answer; one path for ask and stream.
 
-LangChain types stay in this module; callers pass a question and Turns and get our Answer back.
+The first two steps are LangChain runnables (the retrieval step is our public
+`AssistantRetriever`); what passes between the steps is a `ChainState`. `ask` and `stream` take
+the same steps and differ only in how the answerer is called. Callers pass a question and Turns
+and get our Answer back.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from dataclasses import dataclass, field
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LCDocument
-from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import RunnableLambda
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.conversation import clean_question, recent_history, standalone_query
 from assistant.generation.base import Answerer
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval import AssistantRetriever, HybridRetriever, hit_from_document
 from assistant.types import Answer, ScoredChunk, Turn
 
 Condenser = Callable[[str, list[Turn]], str]
 
 
-class _LangChainRetriever(BaseRetriever):
-    """Our hybrid retriever seen as a LangChain retriever; the hit rides along in metadata."""
+@dataclass
+class ChainInput:
+    """A question and the conversation before it, as the caller gave them."""
 
-    hybrid: Any
+    question: str
+    history: list[Turn] = field(default_factory=list)
 
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[LCDocument]:
-        hits: list[ScoredChunk] = self.hybrid.retrieve(query)
-        return [
-            LCDocument(page_content=h.chunk.text, id=h.chunk.chunk_id, metadata={"hit": h})
-            for h in hits
-        ]
+
+@dataclass
+class ChainState:
+    """What the steps hand on: the bounded question and history, the query, the hits, timings."""
+
+    question: str
+    history: list[Turn]
+    query: str
+    hits: list[ScoredChunk] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 class AssistantChain:
@@ -60,52 +68,49 @@ class AssistantChain:
         self.max_question_chars = max_question_chars
         self.max_history_turns = max_history_turns
         self.max_turn_chars = max_turn_chars
-        self._lc_retriever = _LangChainRetriever(hybrid=retriever)
-        self.prepare = RunnableLambda(self._prepare, name="standalone_query") | RunnableLambda(
-            self._retrieve, name="retrieve"
-        )
-        self.runnable = self.prepare | RunnableLambda(self._answer, name="answer")
-
-    def _prepare(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        started = time.perf_counter()
-        question = clean_question(inputs["question"], self.max_question_chars)
-        history = recent_history(
-            inputs.get("history") or [], self.max_history_turns, self.max_turn_chars
-        )
-        query = self.condense(question, history)
-        timings = {"condense": (time.perf_counter() - started) * 1000}
-        return {"question": question, "history": history, "query": query, "timings": timings}
-
-    def _retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
-        started = time.perf_counter()
-        docs = self._lc_retriever.invoke(state["query"])
-        state["hits"] = [d.metadata["hit"] for d in docs]
-        state["timings"]["retrieve"] = (time.perf_counter() - started) * 1000
-        return state
-
-    def _answer(self, state: dict[str, Any]) -> Answer:
-        started = time.perf_counter()
-        answer = self.answerer.answer(state["question"], state["history"], state["hits"])
-        return self._finish(answer, state, started)
-
-    @staticmethod
-    def _finish(answer: Answer, state: dict[str, Any], started: float) -> Answer:
-        answer.query = state["query"]
-        answer.timings_ms = dict(state["timings"])
-        answer.timings_ms["answer"] = (time.perf_counter() - started) * 1000
-        answer.timings_ms["total"] = sum(v for k, v in answer.timings_ms.items() if k != "total")
-        return answer
+        self.documents = AssistantRetriever(hybrid=retriever)
+        self.prepare: Runnable[ChainInput, ChainState] = RunnableLambda(
+            self._condense, name="standalone_query"
+        ) | RunnableLambda(self._retrieve, name="retrieve")
 
     def ask(self, question: str, history: list[Turn] | None = None) -> Answer:
-        result: Answer = self.runnable.invoke({"question": question, "history": history or []})
-        return result
+        """The finished Answer."""
+        for item in self._run(question, history, stream=False):
+            if isinstance(item, Answer):
+                return item
+        raise AssertionError("unreachable: the answer step always ends with an Answer")
 
     def stream(self, question: str, history: list[Turn] | None = None) -> Iterator[str | Answer]:
         """Text deltas, then the finished Answer."""
-        state = self.prepare.invoke({"question": question, "history": history or []})
+        yield from self._run(question, history, stream=True)
+
+    def _run(
+        self, question: str, history: list[Turn] | None, *, stream: bool
+    ) -> Iterator[str | Answer]:
+        state = self.prepare.invoke(ChainInput(question, history or []))
         started = time.perf_counter()
-        for item in self.answerer.stream(state["question"], state["history"], state["hits"]):
-            if isinstance(item, Answer):
-                yield self._finish(item, state, started)
-            else:
-                yield item
+        args = (state.question, state.history, state.hits)
+        items = self.answerer.stream(*args) if stream else iter([self.answerer.answer(*args)])
+        for item in items:
+            yield self._finish(item, state, started) if isinstance(item, Answer) else item
+
+    def _condense(self, given: ChainInput) -> ChainState:
+        started = time.perf_counter()
+        question = clean_question(given.question, self.max_question_chars)
+        history = recent_history(given.history, self.max_history_turns, self.max_turn_chars)
+        query = self.condense(question, history)
+        return ChainState(question, history, query, timings_ms={"condense": _elapsed_ms(started)})
+
+    def _retrieve(self, state: ChainState) -> ChainState:
+        started = time.perf_counter()
+        state.hits = [hit_from_document(d) for d in self.documents.invoke(state.query)]
+        state.timings_ms["retrieve"] = _elapsed_ms(started)
+        return state
+
+    @staticmethod
+    def _finish(answer: Answer, state: ChainState, started: float) -> Answer:
+        answer.query = state.query
+        answer.timings_ms = dict(state.timings_ms)
+        answer.timings_ms["answer"] = _elapsed_ms(started)
+        answer.timings_ms["total"] = sum(v for k, v in answer.timings_ms.items() if k != "total")
+        return answer

@@ -100,6 +100,18 @@ class Settings(BaseSettings):
     llm_model_path: Path | None = None
     llm_timeout: float = 60.0
     llm_min_supported: float = Field(0.5, description="Share of LLM sentences that must survive.")
+    # The `local` backend (a GGUF file on the CPU): sized for small machines.
+    llm_local_context: int = Field(4096, ge=256, description="Context window, in tokens.")
+    llm_local_threads: int | None = Field(
+        None, ge=1, description="CPU threads for the model (default: half the cores)."
+    )
+    llm_local_max_tokens: int = Field(200, ge=1, description="Longest reply, in tokens.")
+    llm_local_sources: int = Field(3, ge=1, description="Passages in the prompt (at most k).")
+    llm_local_source_chars: int = Field(
+        1000, ge=100, description="Longest passage in the prompt, in characters."
+    )
+    llm_local_max_sentences: int = Field(3, ge=1, description="Sentences the model is asked for.")
+    llm_local_history_turns: int = Field(2, ge=0, description="Conversation turns in the prompt.")
     hide_unsupported: bool = False
 
     host: str = "127.0.0.1"
@@ -109,6 +121,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Host names the web page answers to besides localhost, 127.0.0.1, [::1] "
         "and the address it binds (comma-separated in the environment).",
+    )
+    allow_private_urls: bool = Field(
+        False,
+        description="Let the web page add pages on private, loopback and link-local addresses "
+        "when it listens beyond loopback (the command line always may).",
     )
 
     @field_validator("chroma_url", "llm_base_url", "llm_model", mode="before")

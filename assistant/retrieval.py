@@ -1,10 +1,18 @@
-"""Hybrid retrieval: dense (vector store) and BM25 hits fused by reciprocal rank fusion."""
+"""Hybrid retrieval: dense (vector store) and BM25 hits fused by reciprocal rank fusion.
+
+`HybridRetriever` returns our `ScoredChunk`s; `AssistantRetriever` offers the same retrieval as a
+LangChain retriever, whose Documents carry in their metadata what a citation needs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
 
 from assistant.index.bm25 import BM25Index
 from assistant.index.embedder import Embedder
@@ -86,3 +94,45 @@ class HybridRetriever:
             if rank is not None:
                 score += 1.0 / (self.rrf_k + rank)
         return score
+
+
+_SCORES = ("score", "dense_score", "bm25_score", "dense_rank", "bm25_rank")
+
+
+def hit_to_document(hit: ScoredChunk) -> LCDocument:
+    """A hit as a LangChain Document: the passage text, and plain metadata to cite it by.
+
+    Metadata: chunk_id, document_id, title, source, location ("paragraph 4", "page 2, ..."),
+    start, end, paragraph_start, paragraph_end, page (PDFs), score (fused), and the dense and
+    BM25 scores and ranks of the retrievers that found it.
+    """
+    chunk = hit.chunk
+    metadata: dict[str, Any] = {"chunk_id": chunk.chunk_id, **chunk.to_metadata()}
+    metadata["location"] = chunk.location
+    scores = (hit.score, hit.dense_score, hit.bm25_score, hit.dense_rank, hit.bm25_rank)
+    metadata.update({k: v for k, v in zip(_SCORES, scores, strict=True) if v is not None})
+    return LCDocument(page_content=chunk.text, id=chunk.chunk_id, metadata=metadata)
+
+
+def hit_from_document(document: LCDocument) -> ScoredChunk:
+    """The hit a Document of `hit_to_document` was made from."""
+    meta = document.metadata
+    chunk = Chunk.from_metadata(str(meta["chunk_id"]), document.page_content, meta)
+    return ScoredChunk(chunk, **{name: meta[name] for name in _SCORES if name in meta})
+
+
+class AssistantRetriever(BaseRetriever):
+    """The hybrid retriever as a LangChain retriever: `invoke(query)` -> Documents to cite.
+
+    `k` and `mode` default to the hybrid retriever's own (the settings' `k`, "hybrid").
+    """
+
+    hybrid: HybridRetriever
+    k: int | None = None
+    mode: Mode | None = None
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[LCDocument]:
+        hits = self.hybrid.retrieve(query, k=self.k, mode=self.mode)
+        return [hit_to_document(hit) for hit in hits]

@@ -6,8 +6,11 @@ matters to those who choose it.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import TracebackType
 
 from assistant.chain import AssistantChain
 from assistant.config import Settings
@@ -19,7 +22,9 @@ from assistant.index.embedder import Embedder, SentenceTransformerEmbedder
 from assistant.index.store import ChromaStore, ChunkStore
 from assistant.knowledge import KnowledgeBase
 from assistant.reading import Calibration, ModelReader, Reader
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval import AssistantRetriever, HybridRetriever, Mode
+
+log = logging.getLogger(__name__)
 
 
 def make_store(settings: Settings, embedder: Embedder) -> ChunkStore:
@@ -35,14 +40,37 @@ def make_store(settings: Settings, embedder: Embedder) -> ChunkStore:
 
 @dataclass
 class Runtime:
-    """Everything a command needs, made on first use."""
+    """Everything a command needs, made on first use; `close()` stops what it started."""
 
     settings: Settings
     embedder_override: Embedder | None = None
     store_override: ChunkStore | None = None
     answerer_override: Answerer | None = None
     reader_override: Reader | None = None
-    closers: list[object] = field(default_factory=list)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Stop what this runtime started (the local LLM server), the last started first.
+
+        Idempotent; components handed in as overrides belong to the caller and are left alone.
+        """
+        while self.closers:
+            closer = self.closers.pop()
+            try:
+                closer()
+            except Exception as exc:  # one failing closer must not keep the others open
+                log.warning("closing %r failed: %s", closer, exc)
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -124,9 +152,11 @@ class Runtime:
             case _:
                 from assistant.generation.llm import make_llm_answerer
 
-                return make_llm_answerer(
+                answerer = make_llm_answerer(
                     self.settings, self.offline_answerer, self.embedder, self.reader
                 )
+                self.closers.append(answerer.close)
+                return answerer
 
     @cached_property
     def chain(self) -> AssistantChain:
@@ -143,3 +173,7 @@ class Runtime:
             max_history_turns=self.settings.max_history_turns,
             max_turn_chars=self.settings.max_turn_chars,
         )
+
+    def as_retriever(self, k: int | None = None, mode: Mode | None = None) -> AssistantRetriever:
+        """The knowledge base's hybrid retrieval as a LangChain retriever (Documents to cite)."""
+        return AssistantRetriever(hybrid=self.retriever, k=k, mode=mode)

@@ -119,7 +119,7 @@ def main() -> None:
         )
         for s in run.verified.sentences if run.verified else ():
             print(f"    [{s.status}] {s.text[:120]!r} {s.reason}", file=sys.stderr)
-    answerer.close()
+    runtime.close()  # stops the local server
     report = render(rows, gguf, args.set)
     print(report)
     if args.out:

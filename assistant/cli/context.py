@@ -29,6 +29,11 @@ class AppContext:
             self._runtime = Runtime(self.settings)
         return self._runtime
 
+    def close(self) -> None:
+        """Stop what the runtime started (the local LLM server), if a runtime was built."""
+        if self._runtime is not None:
+            self._runtime.close()
+
 
 pass_app = click.make_pass_decorator(AppContext)
 

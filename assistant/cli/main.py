@@ -33,6 +33,7 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
     if ctx.obj is None:  # tests hand in a context with fake components
         overrides = {"data_dir": data_dir} if data_dir is not None else {}
         ctx.obj = AppContext(load_settings(**overrides))
+        ctx.call_on_close(ctx.obj.close)  # on every way out of the command, errors included
 
 
 def _register() -> None:
