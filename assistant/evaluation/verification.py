@@ -29,7 +29,10 @@ from typing import Any
 
 import yaml
 
+from assistant.citations import CheckedSentence, check_sentence
 from assistant.errors import AssistantError
+from assistant.index.embedder import Embedder
+from assistant.reading import Reader
 from assistant.types import Chunk
 
 LABELS = ("faithful", "wrong")
@@ -102,6 +105,26 @@ def as_chunk(pair: VerificationPair) -> Chunk:
         len(pair.passage),
         1,
         1,
+    )
+
+
+def check_pair(
+    pair: VerificationPair,
+    embedder: Embedder,
+    reader: Reader | None,
+    *,
+    min_entailed: float,
+    min_contradicted: float,
+) -> CheckedSentence:
+    """The pair's claim checked as the assistant checks a sentence citing its passage as [1]."""
+    return check_sentence(
+        pair.claim,
+        (1,),
+        {1: as_chunk(pair)},
+        embedder,
+        reader=reader,
+        min_entailed=min_entailed,
+        min_contradicted=min_contradicted,
     )
 
 

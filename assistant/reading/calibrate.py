@@ -37,8 +37,11 @@ import numpy as np
 from assistant.reading import CALIBRATION_FILE, Calibration, ModelReader
 
 if TYPE_CHECKING:
+    from assistant.config import Settings
     from assistant.evaluation.questions import EvalItem
+    from assistant.evaluation.verification import VerificationPair
     from assistant.generation.extractive import ExtractiveAnswerer
+    from assistant.index.embedder import Embedder
     from assistant.runtime import Runtime
 
 
@@ -108,7 +111,7 @@ def _accuracy(scores: list[tuple[bool, float]], threshold: float) -> float:
     return sum((best >= threshold) == answerable for answerable, best in scores) / len(scores)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--squad", type=Path, default=Path("../shared/data/squad2/dev-half.json"))
     parser.add_argument("--articles", default="6-8")
@@ -128,18 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=CALIBRATION_FILE)
     parser.add_argument("--weights", type=Path, help="reader weights (default: the shipped file)")
-    args = parser.parse_args(argv)
+    return parser
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from assistant.config import load_settings
-    from assistant.evaluation.questions import load_question_set
-    from assistant.evaluation.squad import load_squad, squad_runtime
-    from assistant.evaluation.verification import as_chunk, load_verification_set
-    from assistant.generation.extractive import ExtractiveAnswerer
-    from assistant.runtime import Runtime
 
-    started = time.perf_counter()
+def _platt_reader(args: argparse.Namespace) -> ModelReader:
+    """The trained reader with its answer logit Platt-scaled on the SQuAD tuning articles."""
     from assistant.reading.model import DEFAULT_WEIGHTS, CrossEncoderReader
 
     reader = ModelReader(CrossEncoderReader(args.weights or DEFAULT_WEIGHTS), Calibration())
@@ -152,10 +148,18 @@ def main(argv: list[str] | None = None) -> int:
         f"platt: {len(labels)} sentence pairs ({sum(labels)} answering): scale {scale:.3f} shift {shift:.3f}"
     )
     calibration = replace(Calibration(), answer_scale=scale, answer_shift=shift)
-    reader = ModelReader(reader.model, calibration)
+    return ModelReader(reader.model, calibration)
 
-    settings = load_settings()
-    base = Runtime(settings, reader_override=reader)
+
+def _answer_threshold(
+    args: argparse.Namespace, settings: Settings, base: Runtime, reader: ModelReader
+) -> float:
+    """``min_answer_prob``: the best mean of SQuAD AvNA and japan-reader-dev accuracy among the
+    thresholds that decline no more of the team set's answerables than the grid's lowest."""
+    from assistant.evaluation.questions import load_question_set
+    from assistant.evaluation.squad import load_squad, squad_runtime
+    from assistant.generation.extractive import ExtractiveAnswerer
+
     answerer = ExtractiveAnswerer(base.embedder, reader, min_score=settings.min_relevance)
     dataset = load_squad(
         args.squad, articles=args.articles, sample=args.threshold_questions, seed=args.seed
@@ -180,37 +184,50 @@ def main(argv: list[str] | None = None) -> int:
         f"({len(team_scores)}; answerables declined {_answerables_declined(team_scores, best_t)}, "
         f"as at {grid[0]})"
     )
+    return best_t
 
-    from assistant.citations import check_sentence
+
+def _verification_rates(
+    pairs: list[VerificationPair],
+    embedder: Embedder,
+    reader: ModelReader,
+    min_entailed: float,
+    min_contradicted: float,
+) -> tuple[float, float, float, float]:
+    """(faithful accepted, wrong shown supported, wrong contradicted, faithful contradicted)."""
+    from assistant.evaluation.verification import check_pair
+
+    accepted = wrong_supported = wrong_contradicted = faithful_contradicted = 0
+    for pair in pairs:
+        status = check_pair(
+            pair, embedder, reader, min_entailed=min_entailed, min_contradicted=min_contradicted
+        ).status
+        if pair.label == "faithful":
+            accepted += status == "supported"
+            faithful_contradicted += status == "contradicted"
+        else:
+            wrong_supported += status == "supported"
+            wrong_contradicted += status == "contradicted"
+    n_f = sum(p.label == "faithful" for p in pairs)
+    n_w = len(pairs) - n_f
+    return (
+        accepted / n_f,
+        wrong_supported / n_w,
+        wrong_contradicted / n_w,
+        faithful_contradicted / n_f,
+    )
+
+
+def _entailment_thresholds(
+    args: argparse.Namespace, embedder: Embedder, reader: ModelReader
+) -> tuple[float, float]:
+    """(``min_entailed``, ``min_contradicted``) chosen on the verification tuning set."""
+    from assistant.evaluation.verification import load_verification_set
 
     pairs = load_verification_set(args.verification_dev)
 
     def rates(min_entailed: float, min_contradicted: float) -> tuple[float, float, float, float]:
-        accepted = wrong_supported = wrong_contradicted = faithful_contradicted = 0
-        for pair in pairs:
-            status = check_sentence(
-                pair.claim,
-                (1,),
-                {1: as_chunk(pair)},
-                base.embedder,
-                reader=reader,
-                min_entailed=min_entailed,
-                min_contradicted=min_contradicted,
-            ).status
-            if pair.label == "faithful":
-                accepted += status == "supported"
-                faithful_contradicted += status == "contradicted"
-            else:
-                wrong_supported += status == "supported"
-                wrong_contradicted += status == "contradicted"
-        n_f = sum(p.label == "faithful" for p in pairs)
-        n_w = len(pairs) - n_f
-        return (
-            accepted / n_f,
-            wrong_supported / n_w,
-            wrong_contradicted / n_w,
-            faithful_contradicted / n_f,
-        )
+        return _verification_rates(pairs, embedder, reader, min_entailed, min_contradicted)
 
     entail_grid = [round(t, 2) for t in np.arange(0.1, 0.91, 0.05)]
     table = {t: rates(t, 0.5) for t in entail_grid}
@@ -227,10 +244,27 @@ def main(argv: list[str] | None = None) -> int:
         f"faithful accepted {accepted:.3f}, wrong shown supported {supported:.3f}, "
         f"wrong contradicted {contradicted:.3f} ({len(pairs)} pairs)"
     )
+    return min_entailed, min_contradicted
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from assistant.config import load_settings
+    from assistant.runtime import Runtime
+
+    started = time.perf_counter()
+    reader = _platt_reader(args)
+    settings = load_settings()
+    base = Runtime(settings, reader_override=reader)
+    best_t = _answer_threshold(args, settings, base, reader)
+    min_entailed, min_contradicted = _entailment_thresholds(args, base.embedder, reader)
 
     minutes = (time.perf_counter() - started) / 60
     final = replace(
-        calibration,
+        reader.calibration,
         min_answer_prob=best_t,
         min_entailed=min_entailed,
         min_contradicted=min_contradicted,
