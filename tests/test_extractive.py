@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from assistant.citations import sentence_spans
 from assistant.generation.base import NO_ANSWER
-from assistant.generation.extractive import ExtractiveAnswerer, answer_type, holds_answer_type
+from assistant.generation.extractive import ExtractiveAnswerer
+from assistant.generation.question_kinds import answer_type, holds_answer_type
 from assistant.testing import FakeEmbedder, FakeReader
 from assistant.types import Answer, Chunk, DeclineReason, ScoredChunk, Turn
 

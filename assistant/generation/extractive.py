@@ -10,10 +10,8 @@ points for broad questions.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
@@ -25,130 +23,23 @@ from assistant.conversation import (
     standalone_query,
 )
 from assistant.generation.base import abstain
+from assistant.generation.question_kinds import (
+    ANAPHORIC_START,
+    ASKS_FOR_MORE,
+    ASKS_OPINION,
+    TOPIC_SHIFT,
+    answer_type,
+    content_terms,
+    holds_answer_type,
+    is_broad,
+    missing_note,
+    split_question,
+    type_bonus,
+)
 from assistant.index.embedder import Embedder
 from assistant.reading import Reader
 from assistant.security import looks_like_injection
 from assistant.types import Answer, AnswerSentence, DeclineReason, ScoredChunk, Turn
-
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    function_words = "what when where which who whom whose why how up did does do about according"
-    return frozenset(STOPWORDS_EN) | set(function_words.split())
-
-
-@lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=16384)
-def content_terms(text: str) -> frozenset[str]:
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _stopwords()]
-    return frozenset(_stemmer().stemWords(words))
-
-
-# A capitalised word that does not open the sentence (a name of any kind).
-_NAME = re.compile(r"(?<![.!?] )(?<!^)(?<![.!?][\"“‘'] )\b[A-Z][\w’'-]+")
-_ROLES = (
-    r"(leader|president|minister|person|official|politician|premier|chancellor|secretary"
-    r"|king|queen|emperor|commander|ambassador|spokesman|spokeswoman|spokesperson"
-    r"|chairman|chair|director|founder|author|writer|inventor|ceo|mayor|governor)"
-)
-_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty"
-    r"|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|half|double"
-    r"|twice|triple|per ?cent|percent"
-)
-_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
-_MONTH = re.compile(_MONTHS)
-_ANY_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
-_DATE = re.compile(
-    rf"\b(1\d\d\d|20\d\d|\d+(st|nd|rd|th)? century|\d{{2,4}}s|{_MONTHS}|(last|this|next|that"
-    r"|the same|previous|following) (year|month|week|decade|century)|spring|summer|autumn|fall"
-    r"|winter|yesterday|today|tomorrow|ago|era|reign|dynasty|decade)\b"
-)
-
-
-def answer_type(question: str) -> str | None:
-    """The kind of thing a question asks for, when its wording says so."""
-    q = question.lower().strip()
-    lead = r"^(and |but |so )?"
-    if re.match(
-        lead + r"(when (is|was|were|are|did|does|do|will|would|has|have|had|can|could|should)\b"
-        r"|when and\b|since when|by when|(in|on|by|from|until|at) (what|which) "
-        r"(year|month|date|day|decade|century|time)\b|(what|which) (year|month|date|day|decade"
-        r"|century)\b)",
-        q,
-    ):
-        return "date"
-    if re.search(
-        r"\b(how many|how much|what percentage|what share|what fraction|by how much)\b", q
-    ):
-        return "count" if "how many" in q else "number"
-    if re.match(lead + rf"((which|what) (\w+ ){{0,3}}{_ROLES}s?|who\b.*\b{_ROLES}s?)\b", q):
-        return "person"
-    if re.match(lead + r"(who|whom)\b", q):
-        return "name"
-    return None
-
-
-def _type_bonus(kind: str | None, sentence: str, question: str = "") -> float:
-    """A small reward when the sentence holds what is asked for, a penalty when it cannot."""
-    if kind is None:
-        return 0.0
-    return 0.05 if holds_answer_type(kind, sentence, question) else -0.1
-
-
-def holds_answer_type(kind: str | None, sentence: str, question: str = "") -> bool:
-    """Whether the sentence holds something of the kind asked for that the question does not.
-
-    True when the question asks for no particular kind. An answer repeats nothing of its
-    question: a year, a number or a name the question already names does not count.
-    """
-    if kind is None:
-        return True
-    if kind == "date":
-        pattern, text = _DATE, sentence
-    elif kind == "count":
-        pattern, text = _ANY_NUMBER, _YEAR.sub("", sentence)
-    elif kind == "number":
-        pattern, text = _ANY_NUMBER, sentence
-    else:  # "person" or "name"
-        pattern, text = _NAME, sentence
-    asked = question.lower()
-    found = [m.group(0) for m in pattern.finditer(text)]
-    if kind in ("person", "name"):  # a person's name: not an acronym, a month, or the question's
-        asked_words = {w[:5] for w in _TOKEN.findall(asked)}
-        found = [
-            f
-            for f in found
-            if not f.isupper()
-            and not _MONTH.fullmatch(f)
-            and f.lower()[:5] not in asked_words
-            and (kind == "name" or "-" not in f)
-        ]
-        return bool(found)
-    return any(f.lower() not in asked for f in found)
-
-
-_ANAPHORIC_START = re.compile(r"^(This|These|That|Those|It|They|Such|He|She|Its|Their)\b")
-_OPINION = re.compile(
-    r"\b(do you think|in your (opinion|view)|what do you (think|believe|feel)|your (opinion|view)"
-    r"|^(should|ought|would it be (wise|better))\b|\bwhat should\b)",
-    re.IGNORECASE,
-)
-_TOPIC_SHIFT = re.compile(
-    r"^\s*(and\s+)?((what|how)\s+about|with|for|in)\b|^\s*and\b", re.IGNORECASE
-)
-_MORE = re.compile(r"\b(else|other|another|besides|apart from|in addition)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -221,7 +112,7 @@ class ExtractiveAnswerer:
             previous: Quote | None = None
             for start, end in sentence_spans(hit.chunk.text):
                 quote = Quote(hit.chunk, start, end)
-                lead = previous if _ANAPHORIC_START.match(quote.text) else None
+                lead = previous if ANAPHORIC_START.match(quote.text) else None
                 if len(quote.text.split()) >= 4 and not looks_like_injection(quote.text):
                     quotes.append((quote, lead, rank))
                 previous = quote
@@ -244,21 +135,21 @@ class ExtractiveAnswerer:
         if is_follow_up(question, history):
             # the fewer words of its own ("When was it set up?"), the more the context counts
             own = min(0.6, 0.2 + 0.2 * len(q_terms))
-            if q_terms and _TOPIC_SHIFT.match(question):
+            if q_terms and TOPIC_SHIFT.match(question):
                 own = 0.8  # "And what about X?": X is the subject now
             context = last_user_turn(history)
             dense = own * dense + (1 - own) * (vectors @ self.embedder.embed_query(context))
             ctx_terms = content_terms(context)
             ctx_overlap = np.array([_overlap(ctx_terms, t) for t in texts])
             overlap = own * overlap + (1 - own) * ctx_overlap
-        said = _previous_answer(history) if _MORE.search(question) else ""
+        said = _previous_answer(history) if ASKS_FOR_MORE.search(question) else ""
         repeats = vectors @ self.embedder.embed_query(said) if said else np.zeros(len(texts))
         kind = answer_type(question)
         candidates: list[_Candidate] = []
         rows = zip(quotes, dense, overlap, texts, repeats, vectors, strict=True)
         for (quote, lead, rank), sim, lex, text, repeat, vector in rows:
             score = self.dense_weight * float(sim) + (1 - self.dense_weight) * float(lex)
-            score += _type_bonus(kind, text, question)
+            score += type_bonus(kind, text, question)
             if repeat > 0.75:  # "what else ...?": what was already said is not the answer
                 score -= 0.15
             candidates.append(_Candidate(quote, score, rank, lead, text, vector))
@@ -286,7 +177,7 @@ class ExtractiveAnswerer:
         if full_question == question:
             parts = [] if broad else split_question(question)
         else:  # a follow-up: read with the earlier question, unless it turns to a new subject
-            parts = [question] if _TOPIC_SHIFT.match(question) else [full_question]
+            parts = [question] if TOPIC_SHIFT.match(question) else [full_question]
         if not parts or (len(parts) == 1 and full_question == question):
             parts = [full_question]
         texts = [c.text for c in shortlist]
@@ -298,7 +189,7 @@ class ExtractiveAnswerer:
         return Reading(shortlist, parts, probs, broad)
 
     def answer(self, question: str, history: list[Turn], hits: list[ScoredChunk]) -> Answer:
-        if _OPINION.search(question):  # the sources hold facts and claims, not our opinions
+        if ASKS_OPINION.search(question):  # the sources hold facts and claims, not our opinions
             return abstain(hits, self.name, DeclineReason.OPINION)
         reading = self.read(question, history, hits)
         if not reading.shortlist:
@@ -438,50 +329,6 @@ class Reading:
         """The answerer's decision score: the best typed probability over every part."""
         typed = self.typed_probs()
         return float(typed.max()) if typed.size else 0.0
-
-
-_BROAD = re.compile(
-    r"^(and\s+)?(why|how(?!\s+(many|much|long|old|far|often|big|large|high|tall|soon)\b))\b"
-    r"|\b(which|what)\s+(\w+\s+)?(countries|nations|measures|steps|ways|actions|means|policies|"
-    r"factors|reasons|partners|groups|initiatives|efforts|things|kinds|types|areas|options)\b"
-    r"|\b(list|overview|summar\w*|outline|describe|explain|main points|in what ways|lay out"
-    r"|chronology|timeline|what evidence|what (role|part)s?)\b"
-    r"|\bwhat does the \w+ say\b"
-    r"|^(and\s+)?(which|what)\s+(\w+\s+)?(?!(is|was|has|does|its|this|thus|us|plus|news)\b)\w{3,}s\b"
-    r"(?!\s+(is|was)\b)"
-    r"|^what\s+(is|are|has|have)\s+.+\s+(doing|done)\b",
-    re.IGNORECASE,
-)
-_PART_SPLIT = re.compile(
-    r"\?\s+(?=\S)|,?\s+and\s+(?=(what|when|where|who|whom|which|why|how|did|does|do|is|are|was|were|has|have)\b)",
-    re.IGNORECASE,
-)
-
-
-def is_broad(question: str) -> bool:
-    """Why/how/which-X/list/summarise questions: their answer gathers several points."""
-    return bool(_BROAD.search(question.strip()))
-
-
-def split_question(question: str) -> list[str]:
-    """The parts of a question that asks several things ("When ..., and how much ...?")."""
-    pieces = [p for p in _PART_SPLIT.split(question.strip()) if p]
-    parts: list[str] = []
-    for piece in pieces:
-        piece = piece.strip(" ,;")
-        if len(piece.split()) >= 3 and piece.lower() not in _PART_WORDS:
-            parts.append(piece.rstrip("?") + "?")
-    return parts
-
-
-_PART_WORDS = frozenset(
-    "what when where who whom which why how did does do is are was were has have".split()
-)
-
-
-def missing_note(part: str) -> str:
-    """The plain statement of a part the sources don't answer."""
-    return f'The sources don\'t answer "{part}"'.rstrip() + "."
 
 
 def _document_order(chosen: list[_Candidate]) -> list[_Candidate]:

@@ -33,7 +33,8 @@ from _common import BENCH_DIR, KNOWLEDGE, ROOT, latency_stats, print_table, writ
 from assistant.chain import AssistantChain
 from assistant.config import load_settings
 from assistant.evaluation.questions import load_question_set
-from assistant.generation.extractive import ExtractiveAnswerer, is_broad
+from assistant.generation.extractive import ExtractiveAnswerer
+from assistant.generation.question_kinds import is_broad
 from assistant.runtime import Runtime
 from assistant.testing import FakeReader
 

@@ -65,7 +65,7 @@ from assistant.citations import location_of, sentence_spans  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation import metrics  # noqa: E402
 from assistant.evaluation.questions import EvalItem, load_question_set  # noqa: E402
-from assistant.generation.extractive import content_terms  # noqa: E402
+from assistant.generation.question_kinds import content_terms  # noqa: E402
 from assistant.runtime import Runtime  # noqa: E402
 from assistant.types import Answer, Chunk, Turn  # noqa: E402
 
@@ -422,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Bound (peak RSS growth after question {warm['questions']} < {args.bound_mb:.0f} MB): "
         f"{'held' if held else 'broken'} ({peak_growth:+.1f} MB).",
         "Caches seen: the embedder's query cache (LRU, capped at 4,096 vectors of 384 floats, "
-        "about 6 MB at most) and extractive.content_terms (lru_cache, 16,384 entries); with "
+        "about 6 MB at most) and question_kinds.content_terms (lru_cache, 16,384 entries); with "
         "every question distinct, they grow with the questions until their caps (final sizes "
         f"{samples[-1]['query_cache']} and {samples[-1]['content_terms_cache']}).",
         f"Object types that grew most between the warm-up sample and the end: {grew[:8]}.",
