@@ -24,7 +24,7 @@ from assistant.generation.llm import (
     prompt_budget,
 )
 from assistant.testing import Delayed, FakeChatModel, FakeEmbedder, FakeReader
-from assistant.types import Answer, Chunk, ScoredChunk, Turn
+from assistant.types import Answer, Chunk, DeclineReason, ScoredChunk, Turn
 
 DEFENCE = (
     "Japan plans to raise defence spending to 2 per cent of GDP by 2027. "
@@ -211,6 +211,7 @@ def test_decline_is_an_honest_abstention(
     assert answer.abstained and not answer.fallback
     assert answer.text == NO_ANSWER
     assert answer.citations == []
+    assert answer.decline_reason is DeclineReason.MODEL_DECLINED
     assert is_decline(DECLINE) and not is_decline("Japan will spend more [1].")
 
 
@@ -333,3 +334,4 @@ def test_openai_compatible_backend_is_named_and_wired(fake_runtime) -> None:  # 
     assert answerer.name == "openai:m1"
     assert answerer.offline is fake_runtime.offline_answerer
     assert fake_runtime.chain.condense is not standalone_query
+

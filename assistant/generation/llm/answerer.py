@@ -25,7 +25,7 @@ from assistant.generation.llm.prompt import build_messages, is_decline
 from assistant.generation.llm.stream_guard import LLMFailure, guarded_stream
 from assistant.index.embedder import Embedder
 from assistant.reading import Reader
-from assistant.types import Answer, Chunk, ScoredChunk, Turn
+from assistant.types import Answer, Chunk, DeclineReason, ScoredChunk, Turn
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -89,7 +89,7 @@ class LLMAnswerer:
         self, question: str, history: list[Turn], hits: list[ScoredChunk]
     ) -> Iterator[str | LLMRun]:
         if not hits:
-            yield LLMRun(abstain(hits, self.name), declined=True)
+            yield LLMRun(abstain(hits, self.name, DeclineReason.NOTHING_RETRIEVED), declined=True)
             return
         sources = {i: h.chunk for i, h in enumerate(hits[: self.max_sources], start=1)}
         parts: list[str] = []
@@ -129,7 +129,9 @@ class LLMAnswerer:
         if not reply:
             return self._fallback(question, history, hits, reply, fallback.EMPTY_REPLY)
         if is_decline(reply):
-            return LLMRun(abstain(hits, self.name), reply=reply, declined=True)
+            return LLMRun(
+                abstain(hits, self.name, DeclineReason.MODEL_DECLINED), reply=reply, declined=True
+            )
         verified = verify_answer(
             reply,
             sources,

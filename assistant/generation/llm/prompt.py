@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 from assistant.markers import strip_markers
 from assistant.security import withhold_injections
-from assistant.types import Chunk, Turn
+from assistant.types import DECLINE_HEADING, Chunk, Turn
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
-DECLINE = "The sources don't say."
+DECLINE = f"{DECLINE_HEADING}."  # what the model is told to reply when the sources are silent
 
 SYSTEM_PROMPT = f"""You answer questions using only the numbered sources in the user's message.
 Rules:
