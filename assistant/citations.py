@@ -106,6 +106,7 @@ def number_citations(quotes: list[Quote]) -> tuple[list[Citation], list[int]]:
                 passage=chunk.text,
                 highlights=tuple((q.start, q.end) for q in parts),
                 source=chunk.source,
+                document_metadata=chunk.document_metadata,
             )
         )
     return citations, numbers

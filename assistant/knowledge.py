@@ -1,6 +1,8 @@
 """The knowledge base: adding, replacing, listing and removing documents across every index.
 
-An ingest finds the files (`discover`), loads and chunks them (`KnowledgeBase.prepare`), then,
+An ingest finds the files (`discover`), or fetches web addresses with the fetch it is handed
+(documents/web.py: a page becomes a Document like an upload does, its address its identity),
+loads and chunks them (`KnowledgeBase.prepare`), then,
 under the data directory's write lock: settles other documents' interrupted writes, plans the
 batch against a snapshot of the indexes (index/plan.py: unchanged, duplicate, or which chunks
 are new, kept and stale) and hands the plan to the writer (index/writer.py), which owns the
@@ -16,7 +18,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +81,10 @@ class IngestReport:
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status == status)
+
+    def merge(self, other: IngestReport) -> IngestReport:
+        """This report followed by another's results (one ingest of files and addresses)."""
+        return IngestReport(self.results + other.results, self.embedded + other.embedded)
 
     def summary(self) -> str:
         return (
@@ -261,6 +267,27 @@ class KnowledgeBase:
         self._write(prepared, report, progress)
         return report
 
+    def ingest_urls(
+        self,
+        urls: Sequence[str],
+        fetch: Callable[[str], Document],
+        *,
+        progress: ProgressFn | None = None,
+    ) -> IngestReport:
+        """Add or update documents fetched from web addresses (documents/web.py's fetch); every
+        address is fetched before the write lock is taken, and one that fails is rejected."""
+        prepared: list[PreparedDocument] = []
+        report = IngestReport()
+        for url in dict.fromkeys(urls):
+            pause("parse", url)
+            try:
+                document = fetch(url)
+                prepared.append(self.prepare(document.source, document))
+            except RejectedFile as exc:
+                report.results.append(FileResult(url, "rejected", str(exc)))
+        self._write(prepared, report, progress)
+        return report
+
     def _write(
         self, prepared: list[PreparedDocument], report: IngestReport, progress: ProgressFn | None
     ) -> None:
@@ -297,7 +324,7 @@ class KnowledgeBase:
         gone = [
             record
             for record in self.documents()
-            if not record.path.startswith("upload/")
+            if not record.path.startswith(("upload/", "http://", "https://"))
             and any(record.path.startswith(root) for root in roots)
             and not Path(record.path).is_file()
         ]

@@ -197,6 +197,7 @@ class FakeAnswerer:
             location=top.location,
             quote=text,
             passage=top.text,
+            document_metadata=top.document_metadata,
         )
         return Answer(
             text=f"{text} [1]",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -17,6 +17,15 @@ Coverage = Literal["full", "partial", "none"]
 DECLINE_HEADING = "The sources don't say"
 DECLINE_DETAIL = "nothing in the knowledge base answers this question."
 NO_ANSWER = f"{DECLINE_HEADING}: {DECLINE_DETAIL}"
+
+# What a citation can tell of a document besides its title, when the source states it: its
+# address, publication date (ISO, YYYY-MM-DD), author and publisher or site. Unknown stays absent.
+DOCUMENT_META_KEYS = ("url", "published", "author", "site")
+
+
+def cited_metadata(metadata: Mapping[str, Any]) -> dict[str, str]:
+    """The DOCUMENT_META_KEYS of `metadata` that have a value, in that order."""
+    return {key: str(metadata[key]) for key in DOCUMENT_META_KEYS if metadata.get(key)}
 
 
 class DeclineReason(StrEnum):
@@ -64,6 +73,7 @@ class Document:
     source: str  # where it came from: a file path, or "upload/<name>" for web uploads
     doc_type: str  # "txt", "md", "html", "pdf", "docx"
     paragraphs: tuple[Paragraph, ...]
+    # DOCUMENT_META_KEYS the source states (front matter may add keys of its own)
     metadata: dict[str, str] = field(default_factory=dict)
 
 
@@ -81,6 +91,8 @@ class Chunk:
     paragraph_start: int
     paragraph_end: int
     page: int | None = None
+    # the document's DOCUMENT_META_KEYS (url, published, author, site) that are known
+    document_metadata: dict[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def location(self) -> str:
@@ -103,6 +115,7 @@ class Chunk:
         }
         if self.page is not None:
             meta["page"] = self.page
+        meta.update(cited_metadata(self.document_metadata))
         return meta
 
     @classmethod
@@ -119,6 +132,7 @@ class Chunk:
             paragraph_start=int(meta["paragraph_start"]),
             paragraph_end=int(meta["paragraph_end"]),
             page=int(page) if page is not None else None,
+            document_metadata=cited_metadata(meta),
         )
 
 
@@ -147,8 +161,10 @@ class Citation:
     passage: str  # the whole passage (chunk text)
     highlights: tuple[tuple[int, int], ...] = ()  # spans of the quote inside passage
     source: str = ""
+    document_metadata: dict[str, str] = field(default_factory=dict, hash=False)  # as on Chunk
 
     def to_json(self) -> dict[str, Any]:
+        """The citation in `ask --json`; url, published, author and site only when known."""
         return {
             "n": self.n,
             "document_id": self.document_id,
@@ -159,6 +175,7 @@ class Citation:
             "passage": self.passage,
             "highlights": [list(h) for h in self.highlights],
             "source": self.source,
+            **cited_metadata(self.document_metadata),
         }
 
 
@@ -259,8 +276,10 @@ class DocumentRecord:
     chunks: int
     added: str  # ISO 8601, UTC
     updated: str
+    metadata: dict[str, str] = field(default_factory=dict, hash=False)  # DOCUMENT_META_KEYS known
 
     def to_json(self) -> dict[str, Any]:
+        """The row in `sources list --json`; url, published, author and site only when known."""
         return {
             "document_id": self.document_id,
             "title": self.title,
@@ -268,4 +287,5 @@ class DocumentRecord:
             "type": self.doc_type,
             "chunks": self.chunks,
             "added": self.added,
+            **cited_metadata(self.metadata),
         }

@@ -196,9 +196,9 @@ def test_front_matter_gives_title_and_metadata_and_is_not_text() -> None:
     for name in ("a.txt", "a.md"):
         doc = load_bytes(data, name, source="s")
         assert doc.title == "Japan and the Alliance"
-        assert doc.metadata == {
+        assert doc.metadata == {  # the date in its normal form, as `published`
             "author": "A. Writer",
-            "date": "2024-05-01",
+            "published": "2024-05-01",
             "year": "2024",
             "draft": "False",
         }

@@ -8,7 +8,7 @@ from collections import Counter
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.types import Chunk, Document, Paragraph
+from assistant.types import Chunk, Document, Paragraph, cited_metadata
 
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
@@ -59,6 +59,7 @@ def chunk_document(
     )
     chunks: list[Chunk] = []
     seen: Counter[str] = Counter()
+    metadata = cited_metadata(doc.metadata)
     for run_start, run_end, page, paras in _page_spans(doc):
         starts = [p.start for p in paras]
         for piece in splitter.create_documents([doc.text[run_start:run_end]]):
@@ -82,6 +83,7 @@ def chunk_document(
                     paragraph_start=first.number,
                     paragraph_end=last.number,
                     page=page,
+                    document_metadata=metadata,
                 )
             )
     return chunks

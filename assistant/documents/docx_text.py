@@ -3,7 +3,8 @@
 This module owns the zip checks made from the archive's directory before anything is
 decompressed (word/document.xml present, unzipped size and compression ratio under the limits),
 walking the body (content controls and nested tables included, merged cells once), and the
-title (the document's stored title, else its first Title or Heading 1 paragraph).
+title (the document's stored title, else its first Title or Heading 1 paragraph), and the author
+and, as the publication date, the creation date its core properties state.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from assistant.documents.extraction import (
     short_reason,
 )
 from assistant.documents.limits import CharBudget, ParseLimits
+from assistant.documents.metadata import normalised
 from assistant.errors import RejectedFile
 
 _MB = 1024 * 1024
@@ -130,8 +132,18 @@ def extract_docx(data: bytes, shown: str, limits: ParseLimits) -> Extracted:
             and _docx_style(paragraph) in ("Title", "Heading 1")
         ):
             styled_title = text
+    title, metadata = _docx_core(document)
+    return Extracted(pieces, title or styled_title, metadata)
+
+
+def _docx_core(document: Any) -> tuple[str | None, dict[str, str]]:
+    """Title and metadata from the core properties; damaged properties state nothing."""
     try:
-        title = meaningful_title(document.core_properties.title or None)
+        core = document.core_properties
+        title = meaningful_title(core.title or None)
+        author, created = core.author, core.created
     except Exception:
-        title = None
-    return Extracted(pieces, title or styled_title)
+        return None, {}
+    if author == "python-docx" and created is not None and created.year == 2013:
+        created = None  # python-docx's own template: its date is not the document's
+    return title, normalised(author=author, published=created)

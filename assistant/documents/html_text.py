@@ -2,7 +2,10 @@
 
 This module owns which elements are never shown (scripts, styles, hidden elements), which start
 a paragraph, and the page's title (its <title>, else its first <h1>). The markup is walked with an
-explicit stack, so deeply nested pages cannot overflow Python's recursion limit.
+explicit stack, so deeply nested pages cannot overflow Python's recursion limit. The author,
+site, publication date and address the page's meta tags and JSON-LD state are read by
+metadata.py. (Web pages fetched by address go through article_text.py instead, which keeps only
+the article.)
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from bs4.element import NavigableString, PageElement, PreformattedString, Tag
 
 from assistant.documents.extraction import Extracted, collapse
 from assistant.documents.limits import CharBudget, ParseLimits
+from assistant.documents.metadata import html_metadata
 from assistant.documents.plain_text import read_text
 
 # Elements whose content is never shown, and elements that start a new paragraph.
@@ -116,4 +120,5 @@ def extract_html(data: bytes, shown: str, limits: ParseLimits) -> Extracted:
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         soup = BeautifulSoup(text, "html.parser")
     paragraphs, first_h1 = _html_paragraphs(soup, CharBudget(limits, shown))
-    return Extracted([(t, None) for t in paragraphs], _html_title(soup) or first_h1)
+    _, metadata = html_metadata(text) if paragraphs else (None, {})
+    return Extracted([(t, None) for t in paragraphs], _html_title(soup) or first_h1, metadata)

@@ -2,7 +2,8 @@
 
 This module owns the way from a file's bytes to a `Document`: deciding the type (by suffix),
 dispatching to the format's extractor (`EXTRACTORS`: `plain_text.py` for .txt and .md,
-`html_text.py`, `pdf_text.py`, `docx_text.py`, sharing `extraction.py`), joining the paragraphs
+`html_text.py`, `pdf_text.py`, `docx_text.py`, sharing `extraction.py`; `article_text.py` for a
+web page's article, chosen by the caller as `kind="article"`), joining the paragraphs
 it finds into one text with exact character offsets (and page numbers for PDFs), the title when
 the file has none, and turning every way a file can be unusable into a one-line `RejectedFile`.
 
@@ -21,10 +22,11 @@ from __future__ import annotations
 
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
+from assistant.documents.article_text import extract_article
 from assistant.documents.docx_text import extract_docx
 from assistant.documents.extraction import (
     CONTROL,
@@ -35,6 +37,7 @@ from assistant.documents.extraction import (
 )
 from assistant.documents.html_text import extract_html
 from assistant.documents.limits import CharBudget, ParseLimits, format_size
+from assistant.documents.metadata import page_reader
 from assistant.documents.pdf_text import extract_pdf
 from assistant.documents.plain_text import extract_md, extract_txt
 from assistant.documents.worker import ChildCrashed, ChildTimedOut, run_in_child
@@ -67,7 +70,13 @@ EXTRACTORS: dict[str, Extractor] = {
     "html": extract_html,
     "pdf": extract_pdf,
     "docx": extract_docx,
+    "article": extract_article,
 }
+# Extractors that are not a file type of their own: the type their documents are stored as.
+_KIND_TYPES: dict[str, str] = {"article": "html"}
+# Libraries an extractor imports on first use, imported here once before the parse is forked
+# rather than again in every child.
+_PRELOAD: dict[str, Callable[[], object]] = {"html": page_reader, "article": page_reader}
 
 
 @dataclass(frozen=True)
@@ -121,24 +130,32 @@ def load_bytes(
     source: str,
     max_bytes: int = _DEFAULT_MAX_BYTES,
     limits: ParseLimits | None = None,
+    kind: str | None = None,
 ) -> Document:
     """Load a document from its bytes; `name` is its display file name (never opened).
 
     The bytes are parsed in a child process under `limits` (default: the current settings'
     limits, `ParseLimits.current()`); a file over a limit raises RejectedFile naming it.
+    `kind` (an EXTRACTORS key) chooses the extractor instead of the name's suffix: a web address
+    has none that tells ("pdf"; "article" for a page's main text, stored as "html").
     """
-    doc_type = _doc_type(name)
+    if kind is not None and kind not in EXTRACTORS:
+        raise ValueError(f"no extractor {kind!r}")
+    extractor = kind if kind is not None else _doc_type(name)
+    doc_type = _KIND_TYPES.get(extractor, extractor)
     shown = clean_name(name)
     if len(data) > max_bytes:
         raise RejectedFile(_too_large(shown, len(data), max_bytes))
     if not data.strip():
         raise RejectedFile(f"'{shown}' has no text")
     limits = limits if limits is not None else ParseLimits.current()
+    if extractor in _PRELOAD:
+        _PRELOAD[extractor]()
     try:
         parsed = run_in_child(
             _parse,
             data,
-            doc_type,
+            extractor,
             shown,
             limits,
             timeout=limits.parse_timeout_s,
@@ -165,10 +182,11 @@ def load_bytes(
     )
 
 
-def _parse(data: bytes, doc_type: str, shown: str, limits: ParseLimits) -> _Parsed:
+def _parse(data: bytes, extractor: str, shown: str, limits: ParseLimits) -> _Parsed:
     """The part of loading that runs in the child: extract, assemble, check the text's size."""
+    doc_type = _KIND_TYPES.get(extractor, extractor)
     try:
-        extracted = EXTRACTORS[doc_type](data, shown, limits)
+        extracted = EXTRACTORS[extractor](data, shown, limits)
         text, paragraphs = _assemble(extracted.pieces, CharBudget(limits, shown))
     except RejectedFile:
         raise

@@ -3,7 +3,8 @@
 This module owns refusing PDFs that are not PDFs, truncated or encrypted, the page-count limit
 (checked before any page is read), and rebuilding paragraphs from the lines pypdf extracts:
 blank lines where there are any, else line lengths, bullets and sentence ends; words hyphenated
-across lines are joined again.
+across lines are joined again. The document information dictionary gives the title, the author
+and, as the publication date, the creation date.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from assistant.documents.extraction import (
     short_reason,
 )
 from assistant.documents.limits import CharBudget, ParseLimits
+from assistant.documents.metadata import normalised
 from assistant.errors import RejectedFile
 
 _BULLET = re.compile(r"^(?:[•●▪■◦‣∙·○◆►✓➢*\-–—]\s|\d{1,2}[.)]\s|\([a-zA-Z0-9]{1,3}\)\s)")
@@ -159,11 +161,30 @@ def _extract_pdf(data: bytes, shown: str, limits: ParseLimits) -> Extracted:
         for paragraph in _pdf_page_paragraphs(text):
             budget.add(paragraph)  # stops at the page that takes the text over the limit
             pieces.append((paragraph, number))
-    title = None
-    try:
-        title = meaningful_title(reader.metadata.title if reader.metadata else None)
-    except Exception:  # a damaged info dictionary only costs the title
-        title = None
+    title, metadata = _pdf_info(reader)
     if title is None and first_line and len(first_line) <= SHORT_TITLE:
         title = first_line
-    return Extracted(pieces, title)
+    return Extracted(pieces, title, metadata)
+
+
+def _pdf_info(reader: PdfReader) -> tuple[str | None, dict[str, str]]:
+    """Title and metadata from the document information dictionary, field by field: a damaged
+    field only costs itself."""
+    try:
+        info = reader.metadata
+    except Exception:  # a damaged info dictionary costs what it would have said
+        return None, {}
+    if info is None:
+        return None, {}
+    values: dict[str, Any] = {}
+    for key, read in (
+        ("title", lambda: info.title),
+        ("author", lambda: info.author),
+        ("published", lambda: info.creation_date),
+    ):
+        try:
+            values[key] = read()
+        except Exception:
+            values[key] = None
+    metadata = normalised(author=values["author"], published=values["published"])
+    return meaningful_title(values["title"]), metadata

@@ -2,7 +2,8 @@
 
 This module owns deciding a text file's encoding (BOMs, UTF-8, an HTML page's declared
 charset, then cp1252 and latin-1), refusing bytes that are not text, YAML front matter (its
-title and other scalar keys), and the paragraphs of .txt and .md files.
+title, the citation metadata it states: `author`, `date`, `url`, `site`, in their normal forms,
+and its other scalar keys as written), and the paragraphs of .txt and .md files.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from assistant.documents.extraction import (
     collapse,
 )
 from assistant.documents.limits import ParseLimits
+from assistant.documents.metadata import from_mapping
 from assistant.errors import RejectedFile
 
 _META_CHARSET = re.compile(
@@ -33,6 +35,8 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\n|\Z)", 
 _MD_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
 _MD_TITLE = re.compile(r"^ {0,3}#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _MD_FENCE = re.compile(r"^ {0,3}(?:```|~~~)")
+# front matter keys read as citation metadata (metadata.from_mapping), not kept as written
+_CITED_KEYS = frozenset({"author", "published", "site", "publisher", "url"})
 
 
 def _decode(data: bytes, *, html: bool = False) -> str:
@@ -93,18 +97,19 @@ def _front_matter(text: str) -> tuple[str, dict[str, str], str | None]:
         parsed = {}
     if not isinstance(parsed, dict):
         return text, {}, None
-    metadata: dict[str, str] = {}
-    title: str | None = None
-    for key, value in parsed.items():
-        if value is None or not isinstance(
-            value, str | int | float | bool | datetime.date | datetime.datetime
-        ):
-            continue
-        if str(key) == "title":
-            title = collapse(str(value)) or None
-        else:
-            metadata[str(key)] = str(value).strip()
-    return text[match.end() :], metadata, title
+    scalars = {
+        str(key): value
+        for key, value in parsed.items()
+        if isinstance(value, str | int | float | bool | datetime.date | datetime.datetime)
+    }
+    title = collapse(str(scalars.pop("title", ""))) or None
+    cited = from_mapping(scalars)
+    metadata = {
+        key: str(value).strip()
+        for key, value in scalars.items()
+        if key not in _CITED_KEYS and not (key == "date" and "published" in cited)
+    }
+    return text[match.end() :], {**metadata, **cited}, title
 
 
 def extract_txt(data: bytes, shown: str, limits: ParseLimits) -> Extracted:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from assistant.types import Chunk, Document, DocumentRecord
+from assistant.types import Chunk, Document, DocumentRecord, cited_metadata
 
 WriteStatus = Literal["added", "updated"]
 
@@ -74,6 +74,7 @@ class PlannedWrite:
             chunks=len(item.chunks),
             added=self.previous.added if self.previous else stamp,
             updated=stamp,
+            metadata=cited_metadata(item.document.metadata),
         )
 
 
@@ -89,8 +90,8 @@ def plan_writes(prepared: Sequence[PreparedDocument], snapshot: Snapshot) -> Pla
     """Decide what each document needs.
 
     A document named twice is planned once. It is unchanged when its registry row has the same
-    digest and the store holds exactly its chunks (missing or extra chunks are repaired, not
-    trusted); a duplicate when another document, registered or earlier in the batch, has the
+    digest, title and metadata and the store holds exactly its chunks (missing or extra chunks
+    are repaired, not trusted; a new title or date only re-labels the kept chunks); a duplicate when another document, registered or earlier in the batch, has the
     same text; otherwise written, reusing the chunks the store already has.
     """
     plan = Plan()
@@ -102,7 +103,12 @@ def plan_writes(prepared: Sequence[PreparedDocument], snapshot: Snapshot) -> Pla
         seen_id.add(item.document_id)
         record = snapshot.records.get(item.document_id)
         existing = snapshot.stored.get(item.document_id, frozenset())
-        if record is not None and record.sha256 == item.sha256 and existing == item.chunk_ids:
+        if (
+            record is not None
+            and record.sha256 == item.sha256
+            and existing == item.chunk_ids
+            and _same_labels(record, item.document)
+        ):
             plan.skipped.append(Skip(item, item.document_id, "", record.chunks))
             continue
         twin_id = snapshot.by_sha.get(item.sha256) or seen_sha.get(item.sha256)
@@ -122,3 +128,8 @@ def plan_writes(prepared: Sequence[PreparedDocument], snapshot: Snapshot) -> Pla
             )
         )
     return plan
+
+
+def _same_labels(record: DocumentRecord, document: Document) -> bool:
+    """Whether the registry row still names the document as it now reads: title and metadata."""
+    return record.title == document.title and record.metadata == cited_metadata(document.metadata)

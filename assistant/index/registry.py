@@ -1,4 +1,9 @@
-"""The document registry (SQLite in the data directory): which documents are indexed, since when."""
+"""The document registry (SQLite in the data directory): which documents are indexed, since when.
+
+A registry made before documents carried metadata (title aside: url, published, author, site) has
+no `metadata` column; opening it adds the column (every old row reads as "nothing known"). A
+registry that cannot be written (a read-only data directory) is read as it is.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import AssistantError
-from assistant.types import DocumentRecord
+from assistant.types import DocumentRecord, cited_metadata
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -23,7 +29,8 @@ CREATE TABLE IF NOT EXISTS documents (
     sha256 TEXT NOT NULL,
     chunks INTEGER NOT NULL,
     added TEXT NOT NULL,
-    updated TEXT NOT NULL
+    updated TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
 CREATE TABLE IF NOT EXISTS pending (
@@ -50,15 +57,16 @@ class PendingWrite:
     new_ids: frozenset[str]
 
 
+_COLUMNS = "document_id, title, path, doc_type, sha256, chunks, added, updated"
 _UPSERT = (
-    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    f"INSERT INTO documents ({_COLUMNS}, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(document_id) DO UPDATE SET title=excluded.title, path=excluded.path, "
     "doc_type=excluded.doc_type, sha256=excluded.sha256, chunks=excluded.chunks, "
-    "updated=excluded.updated"
+    "updated=excluded.updated, metadata=excluded.metadata"
 )
 
 
-def _row(record: DocumentRecord) -> tuple[str, str, str, str, str, int, str, str]:
+def _row(record: DocumentRecord) -> tuple[str, str, str, str, str, int, str, str, str]:
     return (
         record.document_id,
         record.title,
@@ -68,7 +76,35 @@ def _row(record: DocumentRecord) -> tuple[str, str, str, str, str, int, str, str
         record.chunks,
         record.added,
         record.updated,
+        json.dumps(cited_metadata(record.metadata), ensure_ascii=False),
     )
+
+
+def _record(row: tuple[Any, ...]) -> DocumentRecord:
+    """A row selected with the registry's `_select` as a record."""
+    try:
+        stored = json.loads(row[8])
+    except (TypeError, ValueError):  # a damaged value costs the metadata, not the row
+        stored = {}
+    metadata = cited_metadata(stored) if isinstance(stored, dict) else {}
+    document_id, title, path, doc_type, sha256, chunks, added, updated = row[:8]
+    return DocumentRecord(
+        document_id, title, path, doc_type, sha256, chunks, added, updated, metadata
+    )
+
+
+def _add_metadata_column(conn: sqlite3.Connection) -> bool:
+    """Give a registry made before metadata its column; False when it has none and cannot."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
+    if "metadata" in columns:
+        return True
+    try:
+        conn.execute("ALTER TABLE documents ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}'")
+        conn.commit()
+    except sqlite3.OperationalError:  # read-only: read the rows without it
+        conn.rollback()
+        return False
+    return True
 
 
 def now_iso() -> str:
@@ -87,10 +123,12 @@ class Registry:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.executescript(_SCHEMA)
             self._conn.commit()
+            metadata = "metadata" if _add_metadata_column(self._conn) else "'{}'"
         except sqlite3.DatabaseError as exc:
             raise AssistantError(
                 f"the document registry {path} is unreadable ({exc}); see: assistant doctor"
             ) from exc
+        self._select = f"SELECT {_COLUMNS}, {metadata} FROM documents"
 
     @contextmanager
     def _cursor(self) -> Iterator[sqlite3.Cursor]:
@@ -107,22 +145,20 @@ class Registry:
 
     def get(self, document_id: str) -> DocumentRecord | None:
         with self._cursor() as cur:
-            row = cur.execute(
-                "SELECT * FROM documents WHERE document_id = ?", (document_id,)
-            ).fetchone()
-        return DocumentRecord(*row) if row else None
+            row = cur.execute(f"{self._select} WHERE document_id = ?", (document_id,)).fetchone()
+        return _record(row) if row else None
 
     def find_by_sha(self, sha256: str) -> DocumentRecord | None:
         with self._cursor() as cur:
             row = cur.execute(
-                "SELECT * FROM documents WHERE sha256 = ? ORDER BY added LIMIT 1", (sha256,)
+                f"{self._select} WHERE sha256 = ? ORDER BY added LIMIT 1", (sha256,)
             ).fetchone()
-        return DocumentRecord(*row) if row else None
+        return _record(row) if row else None
 
     def all(self) -> list[DocumentRecord]:
         with self._cursor() as cur:
-            rows = cur.execute("SELECT * FROM documents ORDER BY added, document_id").fetchall()
-        return [DocumentRecord(*row) for row in rows]
+            rows = cur.execute(f"{self._select} ORDER BY added, document_id").fetchall()
+        return [_record(row) for row in rows]
 
     def upsert(self, record: DocumentRecord) -> None:
         with self._cursor() as cur:

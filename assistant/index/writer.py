@@ -249,6 +249,7 @@ def _with_chunk_count(record: DocumentRecord, chunks: int) -> DocumentRecord:
         chunks,
         record.added,
         now_iso(),
+        record.metadata,
     )
 
 
@@ -265,4 +266,5 @@ def _record_from_chunks(document_id: str, chunks: list[Chunk]) -> DocumentRecord
         chunks=len(chunks),
         added=stamp,
         updated=stamp,
+        metadata=first.document_metadata,
     )
