@@ -28,6 +28,7 @@ class ChainInput:
 
     question: str
     history: list[Turn] = field(default_factory=list)
+    k: int | None = None  # passages to retrieve; None: the retriever's own k
 
 
 @dataclass
@@ -37,6 +38,7 @@ class ChainState:
     question: str
     history: list[Turn]
     query: str
+    k: int | None = None
     hits: list[ScoredChunk] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -73,21 +75,23 @@ class AssistantChain:
             self._condense, name="standalone_query"
         ) | RunnableLambda(self._retrieve, name="retrieve")
 
-    def ask(self, question: str, history: list[Turn] | None = None) -> Answer:
-        """The finished Answer."""
-        for item in self._run(question, history, stream=False):
+    def ask(
+        self, question: str, history: list[Turn] | None = None, *, k: int | None = None
+    ) -> Answer:
+        """The finished Answer (from `k` passages; default: the retriever's k)."""
+        for item in self._run(ChainInput(question, history or [], k), stream=False):
             if isinstance(item, Answer):
                 return item
         raise AssertionError("unreachable: the answer step always ends with an Answer")
 
-    def stream(self, question: str, history: list[Turn] | None = None) -> Iterator[str | Answer]:
-        """Text deltas, then the finished Answer."""
-        yield from self._run(question, history, stream=True)
-
-    def _run(
-        self, question: str, history: list[Turn] | None, *, stream: bool
+    def stream(
+        self, question: str, history: list[Turn] | None = None, *, k: int | None = None
     ) -> Iterator[str | Answer]:
-        state = self.prepare.invoke(ChainInput(question, history or []))
+        """Text deltas, then the finished Answer (from `k` passages; default: the retriever's k)."""
+        yield from self._run(ChainInput(question, history or [], k), stream=True)
+
+    def _run(self, given: ChainInput, *, stream: bool) -> Iterator[str | Answer]:
+        state = self.prepare.invoke(given)
         started = time.perf_counter()
         args = (state.question, state.history, state.hits)
         items = self.answerer.stream(*args) if stream else iter([self.answerer.answer(*args)])
@@ -99,11 +103,15 @@ class AssistantChain:
         question = clean_question(given.question, self.max_question_chars)
         history = recent_history(given.history, self.max_history_turns, self.max_turn_chars)
         query = self.condense(question, history)
-        return ChainState(question, history, query, timings_ms={"condense": _elapsed_ms(started)})
+        timings = {"condense": _elapsed_ms(started)}
+        return ChainState(question, history, query, given.k, timings_ms=timings)
 
     def _retrieve(self, state: ChainState) -> ChainState:
         started = time.perf_counter()
-        state.hits = [hit_from_document(d) for d in self.documents.invoke(state.query)]
+        documents = self.documents
+        if state.k is not None:
+            documents = documents.model_copy(update={"k": state.k})
+        state.hits = [hit_from_document(d) for d in documents.invoke(state.query)]
         state.timings_ms["retrieve"] = _elapsed_ms(started)
         return state
 

@@ -129,6 +129,30 @@ def test_eval_writes_reports_with_meta_and_no_secrets(
     assert "<img" in (out_dir / "report.html").read_text()
 
 
+def test_k_goes_to_retrieval_and_the_shared_runtime_keeps_its_own(
+    fake_app: AppContext,
+    tiny_set: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runtime = fake_app.runtime
+    answerer = runtime.answerer
+    passages: list[int] = []
+    answer = answerer.answer
+
+    def counting(question: str, history: list[Turn], hits: list[ScoredChunk]) -> Answer:
+        passages.append(len(hits))
+        return answer(question, history, hits)
+
+    monkeypatch.setattr(answerer, "answer", counting)
+    argv = ["eval", str(tiny_set), "--out", str(tmp_path / "out"), "--k", "2"]
+    code, _, err = run_cli(argv, capsys, fake_app)
+    assert code == 0, err
+    assert passages == [2, 2]
+    assert runtime.chain.retriever.k == runtime.settings.k == 6
+
+
 def test_json_output_and_passing_gates(
     fake_app: AppContext, tiny_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,6 @@ from rich.table import Table
 from assistant.cli.context import AppContext, print_json
 from assistant.cli.eval_common import format_metric, public_settings, utc_now
 from assistant.errors import AssistantError
-from assistant.runtime import Runtime
 
 if TYPE_CHECKING:  # the evaluation package is imported when a run starts
     from assistant.evaluation.questions import EvalItem
@@ -60,20 +60,6 @@ def load_items(sets: tuple[Path, ...]) -> list[EvalItem]:
     return items
 
 
-def runtime_for_k(runtime: Runtime, k: int) -> Runtime:
-    """A runtime that retrieves k passages a question, sharing `runtime`'s embedder, store,
-    answerer and reader; `runtime` itself is left as it is."""
-    if k == runtime.settings.k:
-        return runtime
-    return Runtime(
-        runtime.settings.model_copy(update={"k": k}),
-        embedder_override=runtime.embedder,
-        store_override=runtime.store,
-        answerer_override=runtime.answerer,
-        reader_override=runtime.reader,
-    )
-
-
 def run_sets(app: AppContext, job: SetsRun) -> None:
     """Check everything that can fail fast, ask and score, write the reports, print, gate."""
     from assistant.evaluation import check_minimums, compare, run_eval, write_reports
@@ -100,9 +86,10 @@ def run_sets(app: AppContext, job: SetsRun) -> None:
             f"the knowledge base in {settings.data_dir} is empty: `assistant ingest PATH` first"
         )
     started = utc_now()
-    runtime = runtime_for_k(app.runtime, k)
+    runtime = app.runtime
     judge = reader_judge(runtime.reader, runtime.min_answer_prob)
-    run = run_eval(items, runtime.chain.ask, k=k, progress=not job.as_json, judge=judge)
+    ask = partial(runtime.chain.ask, k=k)  # the shared chain, asked for k passages a question
+    run = run_eval(items, ask, k=k, progress=not job.as_json, judge=judge)
     meta = {
         "date": started,
         **provenance,
