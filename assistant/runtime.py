@@ -21,7 +21,7 @@ from assistant.index.datadir import DataDir
 from assistant.index.embedder import Embedder, SentenceTransformerEmbedder
 from assistant.index.store import ChromaStore, ChunkStore
 from assistant.knowledge import KnowledgeBase
-from assistant.reading import Calibration, ModelReader, Reader
+from assistant.reading import ModelReader, Reader
 from assistant.retrieval import AssistantRetriever, HybridRetriever, Mode
 
 log = logging.getLogger(__name__)
@@ -126,8 +126,7 @@ class Runtime:
         s = self.settings
         if s.min_answer_prob is not None:
             return s.min_answer_prob
-        calibration = getattr(self.reader, "calibration", None) or Calibration()
-        return calibration.min_answer_prob
+        return self.reader.calibration.min_answer_prob
 
     @cached_property
     def offline_answerer(self) -> ExtractiveAnswerer:

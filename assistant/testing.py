@@ -17,7 +17,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import Field
 
 from assistant.generation.base import abstain
-from assistant.reading import Entailment, entailment_from_probs
+from assistant.reading import Calibration, Entailment, entailment_from_probs
 from assistant.types import (
     DECLINE_HEADING,
     Answer,
@@ -86,7 +86,8 @@ class FakeReader:
 
     name = "fake-reader"
 
-    def __init__(self) -> None:
+    def __init__(self, calibration: Calibration | None = None) -> None:
+        self.calibration = calibration or Calibration()
         self.answer_calls = 0
         self.entail_calls = 0
 

@@ -55,6 +55,7 @@ class ScriptedReader:
     """A reader whose answer probabilities are given per sentence text (0 for any other)."""
 
     name = "scripted"
+    calibration = Calibration()
 
     def __init__(self, probs: dict[str, float], asked: str = "") -> None:
         self.probs = probs

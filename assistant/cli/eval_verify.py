@@ -59,21 +59,18 @@ def verify_command(
 
 def _checker(runtime: Runtime) -> Checker:
     """pair -> (status, reason): the claim checked as an LLM sentence citing its passage [1]."""
-    from assistant.citations import check_sentence
-    from assistant.evaluation.verification import as_chunk
+    from assistant.evaluation.verification import check_pair
 
     reader = runtime.reader
-    calibration = getattr(reader, "calibration", None)
+    calibration = reader.calibration
 
     def check(pair: VerificationPair) -> tuple[str, str]:
-        checked = check_sentence(
-            pair.claim,
-            (1,),
-            {1: as_chunk(pair)},
+        checked = check_pair(
+            pair,
             runtime.embedder,
-            reader=reader,
-            min_entailed=getattr(calibration, "min_entailed", 0.5),
-            min_contradicted=getattr(calibration, "min_contradicted", 0.5),
+            reader,
+            min_entailed=calibration.min_entailed,
+            min_contradicted=calibration.min_contradicted,
         )
         return checked.status, checked.reason
 

@@ -47,6 +47,7 @@ class Reader(Protocol):
     """Reads pairs of texts; every method is deterministic for the same inputs."""
 
     name: str
+    calibration: Calibration  # the thresholds its probabilities were tuned for
 
     def answers(self, question: str, texts: Sequence[str]) -> list[float]:
         """For each text, the probability that it answers the question."""

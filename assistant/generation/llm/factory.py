@@ -74,7 +74,7 @@ def make_llm_answerer(
     """The LLMAnswerer for the configured backend, within its prompt budget."""
     budget = prompt_budget(settings)
     backend = make_chat_model(settings, max_tokens=budget.max_tokens)
-    calibration = getattr(reader, "calibration", None) or Calibration()
+    calibration = reader.calibration if reader is not None else Calibration()
     return LLMAnswerer(
         chat_model=backend.model,
         name=backend.name,
