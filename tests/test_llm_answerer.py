@@ -334,4 +334,3 @@ def test_openai_compatible_backend_is_named_and_wired(fake_runtime) -> None:  # 
     assert answerer.name == "openai:m1"
     assert answerer.offline is fake_runtime.offline_answerer
     assert fake_runtime.chain.condense is not standalone_query
-
