@@ -306,7 +306,7 @@ def supported_share(answer: Answer) -> float | None:
 
 def declined(answer: Answer) -> bool:
     """True when the answer declined: it abstained, or its ``coverage`` is ``"none"``."""
-    return answer.abstained or getattr(answer, "coverage", None) == "none"
+    return answer.abstained or answer.coverage == "none"
 
 
 def abstention_correct(answer: Answer, answerable: bool) -> bool:

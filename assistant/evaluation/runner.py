@@ -140,7 +140,7 @@ def evaluate_item(
         )
     latency_ms = (time.perf_counter() - started) * 1000.0
     scores, failures = score_answer(item, answer, k, decline_metrics, judge)
-    coverage = getattr(answer, "coverage", None)
+    coverage = answer.coverage
     return QuestionResult(
         id=item.id,
         question=item.question,

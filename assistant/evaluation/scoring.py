@@ -126,7 +126,7 @@ def _score_text(
                 f"points: {len(m.missing_groups(text, item.points))} of {len(item.points)} missing"
             )
     if item.kind == "partial":
-        flagged = report_answer and getattr(answer, "coverage", None) == "partial"
+        flagged = report_answer and answer.coverage == "partial"
         scores["partial_flagged"] = float(flagged)
         if report_answer and not flagged:
             failures.append("partial: the answer did not say which part the sources don't answer")
