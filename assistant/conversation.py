@@ -29,7 +29,8 @@ RAW_FACTOR = 4
 RAW_FLOOR = 4096
 
 
-def _clean_char(ch: str) -> str:
+def clean_char(ch: str) -> str:
+    """One character of a question as cleaning leaves it: a space, nothing, or itself."""
     category = unicodedata.category(ch)
     if category in ("Cc", "Cs"):  # control characters, lone surrogates: a space
         return " "
@@ -47,7 +48,7 @@ def clean_question(text: str, max_chars: int) -> str:
     """
     if len(text) > max(max_chars * RAW_FACTOR, RAW_FLOOR):
         raise _too_long(len(text), max_chars)
-    text = "".join(_clean_char(ch) for ch in text)
+    text = "".join(clean_char(ch) for ch in text)
     text = " ".join(text.split())
     if not text:
         raise BadQuestion("the question is empty: type a question about the knowledge base")

@@ -259,7 +259,7 @@ def test_an_over_long_question_is_refused_before_any_cleaning(
         cleaned.append(ch)
         return ch
 
-    monkeypatch.setattr(conversation, "_clean_char", counting)
+    monkeypatch.setattr(conversation, "clean_char", counting)
     with pytest.raises(BadQuestion, match="100,000 characters long; the limit is 2,000"):
         conversation.clean_question("x" * 100_000, 2000)
     assert cleaned == []
