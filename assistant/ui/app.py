@@ -16,6 +16,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.documents.web import WebFetcher
 from assistant.knowledge import ProgressFn
 from assistant.runtime import Runtime
 from assistant.ui import render
@@ -29,6 +30,7 @@ from assistant.ui.handlers import (
     KnowledgeHandler,
     Message,
 )
+from assistant.ui.knowledge_tab import KnowledgeTab, knowledge_tab
 from assistant.ui.session import ChatSession, SourceContexts
 from assistant.ui.uploads import UploadInbox
 
@@ -48,21 +50,6 @@ HEADER = (
     '<span class="brand-mark">❝</span><div><h1>Knowledge assistant</h1>'
     "<p>Answers from the curated sources on Japan and a second Trump term. "
     "Every claim carries a numbered citation you can check.</p></div></div></header>"
-)
-ADD_HINT = (
-    '<h3 class="panel-title">Add documents</h3><p class="panel-hint">'
-    ".txt, .md, .html, .pdf or .docx, up to {mb:g} MB "
-    "each. A file with the same name replaces its earlier version.</p>"
-)
-REMOVE_HINT = (
-    '<h3 class="panel-title">Remove a document</h3><p class="panel-hint">'
-    "Its passages are deleted from the index at once.</p>"
-)
-FEEDBACK_HINT = (
-    '<h3 class="panel-title">Feedback</h3><p class="panel-hint">Thumbs-down '
-    "answers become draft evaluation items: review the file, then run "
-    "<code>assistant eval FILE</code> (the same as "
-    "<code>assistant eval from-feedback</code>).</p>"
 )
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 INGEST: dict[str, Any] = {"concurrency_id": "ingest", "concurrency_limit": 1}
@@ -131,6 +118,12 @@ class PageEvents:
         result, table, choices = self.knowledge.upload(files, _progress_to(progress))
         return result, table, _choices(choices), None
 
+    def add_pages(
+        self, text: str | None, progress: gr.Progress = gr.Progress()
+    ) -> tuple[str, str, Any, str]:
+        result, table, choices = self.knowledge.add_pages(text, _progress_to(progress))
+        return result, table, _choices(choices), ""
+
     def ask_remove(self, document_id: str | None) -> tuple[Any, str, str]:
         visible, question, notice = self.knowledge.ask_remove(document_id)
         return _shown(visible), question, notice
@@ -165,7 +158,8 @@ def page_events(runtime: Runtime) -> tuple[PageEvents, ApiHandler]:
     feedback = FeedbackHandler(
         FeedbackLog(settings.data_dir / FEEDBACK_FILE), exports=inbox.folder / "exports"
     )
-    events = PageEvents(chat, feedback, KnowledgeHandler(knowledge, inbox))
+    fetch = WebFetcher.from_settings(settings, from_web_page=True).fetch
+    events = PageEvents(chat, feedback, KnowledgeHandler(knowledge, inbox, fetch))
     api = ApiHandler(runtime.chain, knowledge, settings.max_history_turns, settings.max_file_bytes)
     return events, api
 
@@ -182,26 +176,6 @@ class ChatTab:
     feedback_note: Any
     comment: Any
     comment_send: Any
-
-
-@dataclass
-class KnowledgeTab:
-    """The Knowledge base tab's components that events read or change."""
-
-    tab: Any
-    documents: Any
-    files: Any
-    upload_button: Any
-    upload_result: Any
-    doc_choice: Any
-    remove_button: Any
-    confirm_box: Any
-    confirm_text: Any
-    confirm_button: Any
-    cancel_button: Any
-    remove_result: Any
-    feedback_summary: Any
-    feedback_download: Any
 
 
 def chat_tab() -> ChatTab:
@@ -253,65 +227,6 @@ def chat_tab() -> ChatTab:
     )
 
 
-def knowledge_tab(tab: Any, max_file_mb: float) -> KnowledgeTab:
-    """The documents, the upload and remove panels, and the feedback panel."""
-    documents = gr.HTML(elem_id="documents")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, elem_id="add-panel"):
-            gr.HTML(ADD_HINT.format(mb=max_file_mb))
-            # no file_types: Gradio would refuse the whole batch for one wrong file; the loader
-            # rejects it alone, with its reason
-            files = gr.File(
-                file_count="multiple", show_label=False, height=140, elem_id="upload-files"
-            )
-            upload_button = gr.Button(
-                "Add to knowledge base", variant="primary", elem_id="upload-button"
-            )
-            upload_result = gr.HTML(elem_id="upload-result")
-        with gr.Column(scale=2, elem_id="remove-panel"):
-            gr.HTML(REMOVE_HINT)
-            doc_choice = gr.Dropdown(
-                label="Document",
-                choices=[],
-                value=None,
-                elem_id="remove-choice",
-                interactive=True,
-            )
-            remove_button = gr.Button("Remove…", variant="secondary", elem_id="remove-button")
-            with gr.Group(visible=False, elem_id="confirm-box") as confirm_box:
-                confirm_text = gr.HTML()
-                with gr.Row():
-                    confirm_button = gr.Button(
-                        "Yes, remove it", variant="stop", elem_id="confirm-remove"
-                    )
-                    cancel_button = gr.Button("Cancel", elem_id="cancel-remove")
-            remove_result = gr.HTML(elem_id="remove-result")
-    with gr.Column(elem_id="feedback-panel"):
-        gr.HTML(FEEDBACK_HINT)
-        feedback_summary = gr.HTML(elem_id="feedback-summary")
-        feedback_download = gr.DownloadButton(
-            "Download thumbs-down as a draft question set",
-            visible=False,
-            elem_id="feedback-download",
-        )
-    return KnowledgeTab(
-        tab,
-        documents,
-        files,
-        upload_button,
-        upload_result,
-        doc_choice,
-        remove_button,
-        confirm_box,
-        confirm_text,
-        confirm_button,
-        cancel_button,
-        remove_result,
-        feedback_summary,
-        feedback_download,
-    )
-
-
 def wire_chat(events: PageEvents, chat: ChatTab, session: Any) -> None:
     """Asking (the box, the button, an example), starting over, rating and commenting."""
     chat_io = ([chat.question, chat.chatbot, session], [chat.question, chat.chatbot, session])
@@ -331,7 +246,8 @@ def wire_chat(events: PageEvents, chat: ChatTab, session: Any) -> None:
 
 
 def wire_knowledge(events: PageEvents, app: gr.Blocks, kb: KnowledgeTab) -> None:
-    """Showing the documents and feedback, uploading, and removing with a confirmation."""
+    """Showing the documents and feedback, uploading, adding a page, and removing with a
+    confirmation."""
     listing = [kb.documents, kb.doc_choice]
     feedback_out = [kb.feedback_summary, kb.feedback_download]
     for view, shown in ((events.kb_view, listing), (events.feedback_view, feedback_out)):
@@ -345,6 +261,15 @@ def wire_knowledge(events: PageEvents, app: gr.Blocks, kb: KnowledgeTab) -> None
         **INGEST,
         **PRIVATE,
     )
+    page_io = ([kb.page_url], [kb.page_result, *listing, kb.page_url])
+    for add_page in (kb.page_button.click, kb.page_url.submit):
+        add_page(
+            events.add_pages,
+            *page_io,
+            show_progress_on=[kb.page_result],
+            **INGEST,
+            **PRIVATE,
+        )
     confirm = [kb.confirm_box, kb.confirm_text, kb.remove_result]
     kb.remove_button.click(events.ask_remove, [kb.doc_choice], confirm, **PRIVATE)
     removed = [kb.confirm_box, kb.remove_result, *listing]

@@ -1,4 +1,4 @@
-"""What the page does when a reader acts: ask, rate, comment, upload, remove.
+"""What the page does when a reader acts: ask, rate, comment, upload, add a page, remove.
 
 Each handler takes and returns plain values (HTML strings, visibility flags, dropdown choices,
 the reader's `ChatSession`), so it is tested without Gradio; `app.py` lays out the page and turns
@@ -18,7 +18,7 @@ from assistant.conversation import clean_question
 from assistant.errors import AssistantError, BadQuestion
 from assistant.evaluation.from_feedback import draft_set, read_feedback, select
 from assistant.knowledge import IngestReport, KnowledgeBase, ProgressFn
-from assistant.types import Answer
+from assistant.types import Answer, Document
 from assistant.ui import render
 from assistant.ui.feedback import FEEDBACK_FILE, FeedbackEntry, FeedbackLog, Rating, utc_now
 from assistant.ui.session import ChatSession
@@ -161,6 +161,7 @@ class KnowledgeHandler:
 
     knowledge: KnowledgeBase
     inbox: UploadInbox
+    fetch: Callable[[str], Document] | None = None  # a page by its address (documents/web.py)
 
     def view(self) -> tuple[str, Choices]:
         """The documents table and the remove dropdown's choices."""
@@ -187,6 +188,26 @@ class KnowledgeHandler:
             return render.error_html(failed), *self.view()
         report = report or IngestReport()
         report.results[:0] = rejected
+        return render.ingest_html(report), *self.view()
+
+    def add_pages(
+        self, text: str | None, progress: ProgressFn | None = None
+    ) -> tuple[str, str, Choices]:
+        """Fetch and add the web addresses in `text` (separated by spaces or lines); (one line
+        per address: added, updated, unchanged or rejected with its reason, *view())."""
+        urls = (text or "").split()
+        if not urls:
+            return render.notice_html("Paste a web address first.", "warn"), *self.view()
+        if self.fetch is None:
+            return render.notice_html("Adding pages is not set up.", "warn"), *self.view()
+        try:
+            report = self.knowledge.ingest_urls(urls, self.fetch, progress=progress)
+        except AssistantError as exc:
+            return render.error_html(str(exc)), *self.view()
+        except Exception:  # one line for the reader; the traceback goes to the server log
+            log.exception("adding a web page failed")
+            failed = "Adding the page failed (details in the server log); please try again."
+            return render.error_html(failed), *self.view()
         return render.ingest_html(report), *self.view()
 
     def ask_remove(self, document_id: str | None) -> tuple[bool, str, str]:

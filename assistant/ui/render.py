@@ -24,6 +24,7 @@ from assistant.types import (
     Citation,
     DocumentRecord,
 )
+from assistant.ui import source_meta
 
 EXCERPT_CONTEXT = 240  # characters of passage shown on each side of the highlighted sentences
 
@@ -195,9 +196,11 @@ def answer_body(answer: Answer, *, hide_unsupported: bool = False) -> str:
 
 
 def source_card(citation: Citation, context: SourceContext | None = None) -> str:
-    """One cited source: number, title, location, the passage with the quote highlighted, and a
-    disclosure with the surrounding text of the document."""
+    """One cited source: number, its name ("Title, Site, 12 May 2024, paragraph 4"), author and
+    link, the passage with the quote highlighted (with the source's date when the quote holds a
+    relative time), and a disclosure with the surrounding text of the document."""
     spans = quote_spans(citation)
+    meta = citation.document_metadata
     full = highlight(citation.passage, spans)
     surrounding = ""
     if context is not None and (context.before or context.after):
@@ -224,9 +227,10 @@ def source_card(citation: Citation, context: SourceContext | None = None) -> str
     return (
         f'<div class="source-card" data-n="{citation.n}">'
         f'<div class="source-head"><span class="source-n">{citation.n}</span>'
-        f'<span class="source-title">{esc(citation.title)}</span>'
-        f'<span class="source-loc">{esc(citation.location)}</span></div>'
+        f"{source_meta.heading_html(citation.title, meta, citation.location)}</div>"
+        f"{source_meta.byline_html(meta)}"
         f'<blockquote class="excerpt">{excerpt(citation.passage, spans)}</blockquote>'
+        f"{source_meta.date_note_html(citation.quote, meta)}"
         f"{surrounding}</div>"
     )
 
@@ -303,7 +307,8 @@ def documents_html(records: Sequence[DocumentRecord], chunk_total: int) -> str:
         )
     rows = "".join(
         "<tr>"
-        f'<td class="doc-title">{esc(r.title)}<div class="doc-path">{esc(r.path)}</div></td>'
+        f'<td class="doc-title">{esc(r.title)}<div class="doc-path">{esc(r.path)}</div>'
+        f"{source_meta.document_meta_html(r.metadata)}</td>"
         f'<td><span class="type-pill">{esc(r.doc_type)}</span></td>'
         f'<td class="num">{r.chunks}</td>'
         f'<td class="when">{esc(_short_time(r.added))}</td>'
