@@ -9,7 +9,7 @@ and get our Answer back.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -29,6 +29,8 @@ class ChainInput:
     question: str
     history: list[Turn] = field(default_factory=list)
     k: int | None = None  # passages to retrieve; None: the retriever's own k
+    # the documents to search (id -> title); None or empty: the whole knowledge base
+    sources: Mapping[str, str] | None = None
 
 
 @dataclass
@@ -39,6 +41,7 @@ class ChainState:
     history: list[Turn]
     query: str
     k: int | None = None
+    sources: dict[str, str] = field(default_factory=dict)
     hits: list[ScoredChunk] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -76,19 +79,31 @@ class AssistantChain:
         ) | RunnableLambda(self._retrieve, name="retrieve")
 
     def ask(
-        self, question: str, history: list[Turn] | None = None, *, k: int | None = None
+        self,
+        question: str,
+        history: list[Turn] | None = None,
+        *,
+        k: int | None = None,
+        sources: Mapping[str, str] | None = None,
     ) -> Answer:
-        """The finished Answer (from `k` passages; default: the retriever's k)."""
-        for item in self._run(ChainInput(question, history or [], k), stream=False):
+        """The finished Answer (from `k` passages; default: the retriever's k), retrieved only
+        from `sources` (document id -> title) when given."""
+        given = ChainInput(question, history or [], k, sources)
+        for item in self._run(given, stream=False):
             if isinstance(item, Answer):
                 return item
         raise AssertionError("unreachable: the answer step always ends with an Answer")
 
     def stream(
-        self, question: str, history: list[Turn] | None = None, *, k: int | None = None
+        self,
+        question: str,
+        history: list[Turn] | None = None,
+        *,
+        k: int | None = None,
+        sources: Mapping[str, str] | None = None,
     ) -> Iterator[str | Answer]:
-        """Text deltas, then the finished Answer (from `k` passages; default: the retriever's k)."""
-        yield from self._run(ChainInput(question, history or [], k), stream=True)
+        """Text deltas, then the finished Answer (`k` and `sources` as for `ask`)."""
+        yield from self._run(ChainInput(question, history or [], k, sources), stream=True)
 
     def _run(self, given: ChainInput, *, stream: bool) -> Iterator[str | Answer]:
         state = self.prepare.invoke(given)
@@ -104,13 +119,15 @@ class AssistantChain:
         history = recent_history(given.history, self.max_history_turns, self.max_turn_chars)
         query = self.condense(question, history)
         timings = {"condense": _elapsed_ms(started)}
-        return ChainState(question, history, query, given.k, timings_ms=timings)
+        sources = dict(given.sources or {})
+        return ChainState(question, history, query, given.k, sources, timings_ms=timings)
 
     def _retrieve(self, state: ChainState) -> ChainState:
         started = time.perf_counter()
         documents = self.documents
-        if state.k is not None:
-            documents = documents.model_copy(update={"k": state.k})
+        if state.k is not None or state.sources:
+            limit = frozenset(state.sources) if state.sources else None
+            documents = documents.model_copy(update={"k": state.k, "document_ids": limit})
         state.hits = [hit_from_document(d) for d in documents.invoke(state.query)]
         state.timings_ms["retrieve"] = _elapsed_ms(started)
         return state
@@ -118,6 +135,7 @@ class AssistantChain:
     @staticmethod
     def _finish(answer: Answer, state: ChainState, started: float) -> Answer:
         answer.query = state.query
+        answer.limited_to = dict(state.sources)
         answer.timings_ms = dict(state.timings_ms)
         answer.timings_ms["answer"] = _elapsed_ms(started)
         answer.timings_ms["total"] = sum(v for k, v in answer.timings_ms.items() if k != "total")

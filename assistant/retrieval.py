@@ -6,7 +6,7 @@ LangChain retriever, whose Documents carry in their metadata what a citation nee
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -54,19 +54,26 @@ class HybridRetriever:
         self.mode = mode
 
     def retrieve(
-        self, query: str, k: int | None = None, mode: Mode | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        mode: Mode | None = None,
+        document_ids: Collection[str] | None = None,
     ) -> list[ScoredChunk]:
+        """The k best passages; with document_ids, only passages of those documents."""
         k = k or self.k
         mode = mode or self.mode
         n = max(self.candidates, k)
         found: dict[str, _Partial] = {}
         if mode in ("hybrid", "dense"):
             vector = self.embedder.embed_query(query)
-            for rank, (chunk, score) in enumerate(self.store.search(vector, n), start=1):
+            dense = self.store.search(vector, n, document_ids)
+            for rank, (chunk, score) in enumerate(dense, start=1):
                 part = found.setdefault(chunk.chunk_id, _Partial())
                 part.chunk, part.dense_score, part.dense_rank = chunk, score, rank
         if mode in ("hybrid", "bm25"):
-            for rank, (chunk_id, score) in enumerate(self.bm25().search(query, n), start=1):
+            lexical = self.bm25().search(query, n, self._chunk_ids(document_ids))
+            for rank, (chunk_id, score) in enumerate(lexical, start=1):
                 part = found.setdefault(chunk_id, _Partial())
                 part.bm25_score, part.bm25_rank = score, rank
         missing = [cid for cid, p in found.items() if p.chunk is None]
@@ -87,6 +94,12 @@ class HybridRetriever:
         ]
         hits.sort(key=lambda h: (-h.score, h.chunk.chunk_id))
         return hits[:k]
+
+    def _chunk_ids(self, document_ids: Collection[str] | None) -> set[str] | None:
+        """The chunks of these documents (None: no limit)."""
+        if document_ids is None:
+            return None
+        return set().union(*(self.store.ids(d) for d in document_ids))
 
     def _fused(self, part: _Partial) -> float:
         score = 0.0
@@ -124,15 +137,17 @@ def hit_from_document(document: LCDocument) -> ScoredChunk:
 class AssistantRetriever(BaseRetriever):
     """The hybrid retriever as a LangChain retriever: `invoke(query)` -> Documents to cite.
 
-    `k` and `mode` default to the hybrid retriever's own (the settings' `k`, "hybrid").
+    `k` and `mode` default to the hybrid retriever's own (the settings' `k`, "hybrid");
+    `document_ids`, when set, limits retrieval to those documents.
     """
 
     hybrid: HybridRetriever
     k: int | None = None
     mode: Mode | None = None
+    document_ids: frozenset[str] | None = None
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[LCDocument]:
-        hits = self.hybrid.retrieve(query, k=self.k, mode=self.mode)
+        hits = self.hybrid.retrieve(query, k=self.k, mode=self.mode, document_ids=self.document_ids)
         return [hit_to_document(hit) for hit in hits]

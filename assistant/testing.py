@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,9 +158,13 @@ class InMemoryStore:
     def count(self) -> int:
         return len(self._chunks)
 
-    def search(self, vector: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
+    def search(
+        self, vector: np.ndarray, n: int, document_ids: Collection[str] | None = None
+    ) -> list[tuple[Chunk, float]]:
         scored = [
-            (self._chunks[cid], float(np.dot(vec, vector))) for cid, vec in self._vectors.items()
+            (self._chunks[cid], float(np.dot(vec, vector)))
+            for cid, vec in self._vectors.items()
+            if document_ids is None or self._chunks[cid].document_id in document_ids
         ]
         scored.sort(key=lambda pair: (-pair[1], pair[0].chunk_id))
         return scored[:n]

@@ -229,6 +229,8 @@ class Answer:
         default_factory=list
     )  # parts of the question the sources don't answer
     decline_reason: DeclineReason | None = None  # set exactly when abstained
+    # the documents retrieval was limited to (document id -> title); empty: the whole base
+    limited_to: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.coverage is None:
@@ -261,7 +263,15 @@ class Answer:
                 for h in self.retrieved
             ],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            **self._limited_json(),
         }
+
+    def _limited_json(self) -> dict[str, Any]:
+        """The `limited_to` of `ask --json`, only when retrieval was limited to chosen documents."""
+        if not self.limited_to:
+            return {}
+        chosen = [{"document_id": d, "title": t} for d, t in self.limited_to.items()]
+        return {"limited_to": chosen}
 
 
 @dataclass(frozen=True)

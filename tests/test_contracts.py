@@ -80,6 +80,21 @@ class TestChunkStoreContract:
             i = chunks.index(chunk)
             assert score == pytest.approx(float(vectors[i] @ vectors[3]), abs=1e-4)
 
+    def test_search_within_chosen_documents(self, store: ChunkStore) -> None:
+        a, b, c = _chunks(3, "a"), _chunks(4, "b"), _chunks(2, "c")
+        vectors = _vectors(9)
+        store.add(a + b + c, vectors)
+        query = vectors[0]  # a's first chunk is the best match overall
+        hits = store.search(query, 5, document_ids={"b", "c"})
+        assert len(hits) == 5  # n hits come back when the chosen documents hold n chunks
+        assert {chunk.document_id for chunk, _ in hits} == {"b", "c"}
+        scores = [score for _, score in hits]
+        assert scores == sorted(scores, reverse=True)
+        only_c = store.search(query, 5, document_ids=["c"])
+        assert sorted(chunk.chunk_id for chunk, _ in only_c) == [x.chunk_id for x in c]
+        assert store.search(query, 5, document_ids=set()) == []
+        assert store.search(query, 5, document_ids={"missing"}) == []
+
     def test_upsert_is_idempotent_and_metadata_updates(self, store: ChunkStore) -> None:
         chunks = _chunks(2)
         store.add(chunks, _vectors(2))

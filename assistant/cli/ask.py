@@ -14,7 +14,9 @@ from rich.console import Console
 from assistant.cli.context import AppContext, pass_app, print_json
 from assistant.errors import AssistantError
 from assistant.markers import format_markers
+from assistant.scope import chosen_sources, limited_line
 from assistant.serialise import parse_history
+from assistant.source_label import citation_lines
 from assistant.types import Answer, Turn
 
 
@@ -73,6 +75,8 @@ def render_checked(answer: Answer, console: Console) -> bool:
 
 
 def render_sources(answer: Answer, console: Console) -> None:
+    if answer.limited_to:
+        console.print(limited_line(answer.limited_to), style="dim", markup=False)
     if answer.fallback:
         console.print(
             "(the LLM's answer did not survive verification: offline answer shown)", style="dim"
@@ -81,8 +85,12 @@ def render_sources(answer: Answer, console: Console) -> None:
         console.print()
         console.print("Sources:", style="bold")
         for c in answer.citations:
-            console.print(f"[{c.n}] {c.title} — {c.location} ({c.document_id})", markup=False)
-            console.print(f"    “{c.quote}”", style="dim", markup=False, soft_wrap=True)
+            head, *details = citation_lines(
+                c.n, c.title, c.location, c.document_id, c.quote, c.document_metadata
+            )
+            console.print(head, markup=False)
+            for line in details:
+                console.print(line, style="dim", markup=False, soft_wrap=True)
 
 
 @click.command()
@@ -96,8 +104,21 @@ def render_sources(answer: Answer, console: Console) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="JSON list of earlier {role, content} turns.",
 )
+@click.option(
+    "--source",
+    "source_ids",
+    multiple=True,
+    metavar="ID",
+    help="Search only this document (an id from 'sources list'); repeatable.",
+)
 @pass_app
-def ask(app: AppContext, question: str, as_json: bool, history_file: Path | None) -> None:
+def ask(
+    app: AppContext,
+    question: str,
+    as_json: bool,
+    history_file: Path | None,
+    source_ids: tuple[str, ...],
+) -> None:
     """Ask one question.
 
     QUESTION '-' reads one question per line from standard input (the models load once); a line
@@ -105,13 +126,14 @@ def ask(app: AppContext, question: str, as_json: bool, history_file: Path | None
     """
     history = load_history(history_file) if history_file else []
     chain = app.runtime.chain
+    sources = chosen_sources(app.runtime.knowledge.documents(), source_ids) if source_ids else None
     if question == "-":
         failed = False
         for line in sys.stdin:
             line = line.rstrip("\n")
             try:
                 line, turns = _batch_line(line, history)
-                answer = chain.ask(line, turns)
+                answer = chain.ask(line, turns, sources=sources)
             except AssistantError as exc:
                 failed = True
                 if as_json:
@@ -128,9 +150,9 @@ def ask(app: AppContext, question: str, as_json: bool, history_file: Path | None
             sys.exit(1)
         return
     if as_json:
-        print_json(chain.ask(question, history).to_json())
+        print_json(chain.ask(question, history, sources=sources).to_json())
         return
-    stream_answer(chain.stream(question, history), app.settings.llm != "none")
+    stream_answer(chain.stream(question, history, sources=sources), app.settings.llm != "none")
 
 
 def stream_answer(items: Iterator[str | Answer], drafted: bool) -> None:

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,20 +80,31 @@ class BM25Index:
     def __len__(self) -> int:
         return len(self.chunk_ids)
 
-    def search(self, query: str, n: int) -> list[tuple[str, float]]:
-        """The best n chunk ids for a query with their BM25 scores (only those scoring above 0)."""
+    def search(
+        self, query: str, n: int, chunk_ids: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The best n chunk ids for a query with their BM25 scores (only those scoring above 0);
+        with chunk_ids, only among those (n of them when n of them match)."""
         if self._retriever is None or not query.strip():
             return []
         tokens = self._tokenize([query])
         if not tokens.ids or not tokens.ids[0]:
             return []
         n = min(n, len(self.chunk_ids))
-        docs, scores = self._retriever.retrieve(tokens, k=n, show_progress=False, n_threads=1)
+        # masked-out rows score 0, so they are dropped below like any non-matching chunk
+        mask = None if chunk_ids is None else self._mask(chunk_ids)
+        docs, scores = self._retriever.retrieve(
+            tokens, k=n, show_progress=False, n_threads=1, weight_mask=mask
+        )
         hits: list[tuple[str, float]] = []
         for row, score in zip(np.asarray(docs)[0], np.asarray(scores)[0], strict=True):
             if score > 0:
                 hits.append((self.chunk_ids[int(row)], float(score)))
         return hits
+
+    def _mask(self, chunk_ids: Collection[str]) -> np.ndarray:
+        allowed = set(chunk_ids)
+        return np.array([cid in allowed for cid in self.chunk_ids], dtype=np.float32)
 
     def save(self, directory: Path) -> None:
         """Write to a temporary folder, then swap it in, so a crash never leaves half an index."""

@@ -13,6 +13,7 @@ from typing import Any
 from assistant.chain import AssistantChain
 from assistant.errors import AssistantError
 from assistant.knowledge import KnowledgeBase
+from assistant.scope import chosen_sources
 from assistant.serialise import document_json, ingest_json, parse_history
 from assistant.ui.uploads import decode_upload
 
@@ -26,11 +27,19 @@ class ApiHandler:
     max_history_turns: int
     max_file_bytes: int
 
-    def ask(self, question: str, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """Ask one question; history is a list of {role, content}. Returns `ask --json`'s object."""
+    def ask(
+        self,
+        question: str,
+        history: list[dict[str, Any]] | None = None,
+        sources: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Ask one question; history is a list of {role, content}; sources, document ids to
+        search only (default: all). Returns `ask --json`'s object."""
         try:
             turns = parse_history(history or [], limit=self.max_history_turns, skip_invalid=True)
-            return self.chain.ask(question, turns).to_json()
+            ids = [sources] if isinstance(sources, str) else [str(s) for s in sources or []]
+            chosen = chosen_sources(self.knowledge.documents(), ids) if ids else None
+            return self.chain.ask(question, turns, sources=chosen).to_json()
         except AssistantError as exc:
             return {"error": str(exc)}
 
