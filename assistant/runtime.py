@@ -50,7 +50,7 @@ class Runtime:
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
-        """Stop what this runtime started (the local LLM server), the last started first.
+        """Stop what this runtime started (the local LLM server, the registry), the last started first.
 
         Idempotent; components handed in as overrides belong to the caller and are left alone.
         """
@@ -89,7 +89,7 @@ class Runtime:
     @cached_property
     def knowledge(self) -> KnowledgeBase:
         s = self.settings
-        return KnowledgeBase(
+        knowledge = KnowledgeBase(
             data_dir=s.data_dir,
             store=self.store,
             embedder=self.embedder,
@@ -98,6 +98,8 @@ class Runtime:
             max_file_bytes=s.max_file_bytes,
             parse_limits=ParseLimits.from_settings(s),
         )
+        self.closers.append(knowledge.registry.close)  # the registry's SQLite connection
+        return knowledge
 
     @cached_property
     def retriever(self) -> HybridRetriever:

@@ -153,3 +153,18 @@ def test_the_cli_stops_the_server_when_the_command_ends(
     assert "The sources don't say" in capsys.readouterr().out  # empty knowledge base
     assert FakeServer.params, "the command did not start the local server"
     assert not server_running()
+
+
+def test_close_closes_the_registry_it_opened(tmp_path: Path) -> None:
+    import sqlite3
+
+    runtime = Runtime(
+        Settings(data_dir=tmp_path),
+        embedder_override=FakeEmbedder(),
+        store_override=InMemoryStore(),
+    )
+    registry = runtime.knowledge.registry
+    assert registry.all() == []
+    runtime.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        registry.all()

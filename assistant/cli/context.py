@@ -22,6 +22,7 @@ class AppContext:
     def __init__(self, settings: Settings, runtime: Runtime | None = None) -> None:
         self.settings = settings
         self._runtime = runtime
+        self._owns_runtime = runtime is None  # a runtime handed in is the caller's to close
 
     @property
     def runtime(self) -> Runtime:
@@ -30,8 +31,8 @@ class AppContext:
         return self._runtime
 
     def close(self) -> None:
-        """Stop what the runtime started (the local LLM server), if a runtime was built."""
-        if self._runtime is not None:
+        """Stop what the runtime started (the local LLM server, the registry), if built here."""
+        if self._runtime is not None and self._owns_runtime:
             self._runtime.close()
 
 
