@@ -44,3 +44,20 @@ def date_note(quote: str, metadata: Mapping[str, str]) -> str | None:
         return None
     written = display_date(metadata.get("published"))
     return f"source dated {written}" if written else DATE_NOT_STATED
+
+
+def citation_lines(
+    n: int, title: str, location: str, document_id: str, quote: str, metadata: Mapping[str, str]
+) -> list[str]:
+    """A citation in plain text: "[1] Title, Site, 12 May 2024 — paragraph 4 (id)", the quote,
+    then the note on its relative time and the author and address, when there are any."""
+    lines = [f"[{n}] {', '.join(heading_parts(title, metadata))} — {location} ({document_id})"]
+    lines.append(f"    “{quote}”")
+    note = date_note(quote, metadata)
+    if note:
+        lines.append(f"    ({note})")
+    byline = [f"by {metadata['author']}"] if metadata.get("author") else []
+    byline += [metadata["url"]] if metadata.get("url") else []
+    if byline:
+        lines.append("    " + " · ".join(byline))
+    return lines

@@ -19,7 +19,7 @@ def sources() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list for scripts.")
 @pass_app
 def list_sources(app: AppContext, as_json: bool) -> None:
-    """Show documents: id, title, chunks, when added."""
+    """Show documents: id, title, chunks, when added; site, date and address when known."""
     records = app.runtime.knowledge.documents()
     if as_json:
         print_json([document_json(r) for r in records])
@@ -28,9 +28,14 @@ def list_sources(app: AppContext, as_json: bool) -> None:
     if not records:
         console.print("The knowledge base is empty: add documents with `assistant ingest PATH`.")
         return
-    table = Table("id", "title", "type", "chunks", "added", box=None, pad_edge=False)
+    # site, date and address columns only when some document states them (output unchanged else)
+    shown = [
+        key for key in ("site", "published", "url") if any(r.metadata.get(key) for r in records)
+    ]
+    table = Table("id", "title", "type", "chunks", "added", *shown, box=None, pad_edge=False)
     for r in records:
-        table.add_row(r.document_id, r.title, r.doc_type, str(r.chunks), r.added)
+        extra = [r.metadata.get(key, "") for key in shown]
+        table.add_row(r.document_id, r.title, r.doc_type, str(r.chunks), r.added, *extra)
     console.print(table)
     console.print(f"{len(records)} documents, {sum(r.chunks for r in records)} chunks")
 
