@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.ui_helpers import NEW_DOC, NEW_DOC_NAME, NEW_DOC_QUESTION, real_runtime_copy, serving
+from tests.web_site import Site, site_fixture  # noqa: F401  (the `site` fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -26,6 +27,8 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")  # Debian, Ub
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / os.environ.get("ASSISTANT_SCREENSHOTS", "test-artifacts/screenshots")
 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+# answered from the test site's article: its quote says "two years ago"
+WEB_QUESTION = "What target did the National Security Strategy adopted two years ago set?"
 LOCAL_SCHEMES = ("data", "blob", "about")
 TIMEOUT = 60_000  # ms; answers take a few seconds on two cores
 
@@ -435,3 +438,41 @@ def test_unverified_sentences_fallback_note_and_a_hostile_question(
         watched.check_clean()
     finally:
         context.close()
+
+
+def test_add_a_page_by_address_and_see_its_date_and_link_on_the_source_card(
+    page: Watched, server: tuple[str, Any], site: Site
+) -> None:
+    p = page.page
+    address = site.url("/article")
+    p.get_by_role("tab", name="Knowledge base").click()
+    p.locator("#documents table.kb-table").wait_for()
+    p.locator("#page-url textarea").fill(address)
+    p.locator("#page-button").click()
+    added = p.locator("#page-result .ingest-row.added")
+    added.wait_for()
+    assert address in added.inner_text()
+    row = p.locator("#documents table.kb-table tbody tr", has_text="Tokyo budget rises")
+    row.wait_for()
+    assert "The Daily · Jane Doe · 12 May 2024" in row.locator(".doc-meta").inner_text()
+    assert p.locator("#page-url textarea").input_value() == ""
+
+    p.get_by_role("tab", name="Chat").click()
+    answer = ask(p, WEB_QUESTION)
+    card = answer.locator(".source-card", has_text="Tokyo budget rises").first
+    card.wait_for()
+    assert card.locator(".source-site").inner_text() == "The Daily"
+    assert card.locator(".source-date").inner_text() == "12 May 2024"
+    assert "Tokyo budget rises, The Daily, 12 May 2024, paragraph" in card.inner_text()
+    link = card.locator("a.source-url")
+    assert link.get_attribute("href") == address
+    assert link.get_attribute("target") == "_blank"
+    assert set((link.get_attribute("rel") or "").split()) >= {"noopener", "noreferrer"}
+    assert card.locator(".date-note").inner_text() == "source dated 12 May 2024"
+    assert "two years ago" in card.locator("blockquote mark.quote").inner_text()
+    card.scroll_into_view_if_needed()
+    card.screenshot(path=str(SCREENSHOTS / "web-source.png"))
+
+    runtime = server[1]
+    [record] = [r for r in runtime.knowledge.documents() if r.path == address]
+    runtime.knowledge.remove(record.document_id)  # the module's other tests see the shipped base
