@@ -1,5 +1,6 @@
 """Asking within chosen sources: dense and BM25 retrieval limited to the chosen documents, the
-answer saying so (CLI, `ask --json`, the /ask API), and unknown ids refused in one line."""
+answer saying so (CLI, `ask --json`, the /ask API, the chat's answer card), unknown ids refused
+in one line, and the chat's filter following the knowledge base."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ from assistant.retrieval import HybridRetriever
 from assistant.runtime import Runtime
 from assistant.scope import chosen_sources, limited_line
 from assistant.testing import FakeAnswerer, FakeEmbedder, InMemoryStore
-from assistant.types import Chunk, DocumentRecord
+from assistant.types import Answer, Chunk, DocumentRecord
+from assistant.ui import render
 from assistant.ui.api import ApiHandler
+from assistant.ui.handlers import ChatHandler
+from assistant.ui.session import ChatSession
 from tests.cli_helpers import run_main
 
 # The question's best passage is in "budget"; "trade" also speaks of it, less closely.
@@ -171,3 +175,53 @@ def test_api_ask_with_sources(app: AppContext) -> None:
     assert api.ask(QUESTION, [], ["nope"]) == {
         "error": "no document with id 'nope' (see: assistant sources list)"
     }
+
+
+def _chat(app: AppContext) -> ChatHandler:
+    runtime = app.runtime
+    return ChatHandler(
+        runtime.chain,
+        render.answer_html,
+        max_question_chars=200,
+        max_history_turns=4,
+        kept_passages=2,
+        records=runtime.knowledge.documents,
+    )
+
+
+def test_chat_handler_searches_only_the_chosen_sources(app: AppContext) -> None:
+    chat, trade = _chat(app), _ids(app)["Trade notes"]
+    *_, (box, messages, _) = chat.respond(QUESTION, [], ChatSession(), [trade])
+    final = messages[-1]["content"]
+    assert box == ""
+    assert '<p class="note limited">Searched only: Trade notes</p>' in final
+    assert "Trade talks touched the defence budget" in final
+    assert "raise its defence budget" not in final
+    *_, (_, unlimited, _) = chat.respond(QUESTION, [], ChatSession())
+    assert "Searched only" not in unlimited[-1]["content"]
+
+
+def test_chat_handler_refuses_a_removed_source_in_one_line(app: AppContext) -> None:
+    *_, (box, messages, _) = _chat(app).respond(QUESTION, [], ChatSession(), ["gone"])
+    assert box == QUESTION  # kept, to ask again
+    assert messages[-1]["content"] == render.error_html(
+        "no document with id 'gone' (see: assistant sources list)"
+    )
+
+
+def test_source_choices_follow_the_knowledge_base(app: AppContext) -> None:
+    chat, ids = _chat(app), _ids(app)
+    choices, kept = chat.source_choices([ids["Trade notes"], "removed-meanwhile"])
+    assert sorted(choices) == sorted((f"{t} ({d})", d) for t, d in ids.items())
+    assert kept == [ids["Trade notes"]]
+    app.runtime.knowledge.remove(ids["Trade notes"])
+    choices, kept = chat.source_choices([ids["Trade notes"]])
+    assert choices == [(f"Budget notes ({ids['Budget notes']})", ids["Budget notes"])]
+    assert kept == []
+
+
+def test_the_limitation_line_is_escaped_text() -> None:
+    answer = Answer("nothing", abstained=True, citations=[], limited_to={"x": "<b>Bold</b> & co"})
+    markup = render.answer_html(answer)
+    assert '<p class="note limited">Searched only: &lt;b&gt;Bold&lt;/b&gt; &amp; co</p>' in markup
+    assert "<b>Bold</b>" not in markup

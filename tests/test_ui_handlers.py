@@ -99,7 +99,9 @@ class Failing:
     def __init__(self, error: Exception) -> None:
         self.error = error
 
-    def stream(self, question: str, history: list[Turn]) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, history: list[Turn], *, sources: object = None
+    ) -> Iterator[str | Answer]:
         yield "partial"
         raise self.error
 

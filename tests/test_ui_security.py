@@ -270,7 +270,7 @@ def test_an_over_long_question_in_the_chat_is_refused_without_echoing_it(
 ) -> None:
     url, runtime = served
     calls = len(runtime.answerer.calls)
-    done = run_event(url, "respond", ["x" * 100_000, [], None])
+    done = run_event(url, "respond", ["x" * 100_000, [], None, []])  # no source filter
     assert done["success"], done
     shown = json.dumps(done["output"]["data"][1])
     assert "100,000 characters long; the limit is 2,000" in shown

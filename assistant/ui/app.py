@@ -85,9 +85,17 @@ class PageEvents:
     knowledge: KnowledgeHandler
 
     def respond(
-        self, question: str, messages: list[Message], session: ChatSession
+        self,
+        question: str,
+        messages: list[Message],
+        session: ChatSession,
+        sources: list[str] | None = None,
     ) -> Iterator[ChatUpdate]:
-        yield from self.chat.respond(question, messages, session)
+        yield from self.chat.respond(question, messages, session, sources)
+
+    def source_filter(self, chosen: list[str] | None) -> Any:
+        choices, kept = self.chat.source_choices(chosen)
+        return gr.update(choices=choices, value=kept)
 
     def new_conversation(self) -> tuple[list[Message], ChatSession, str, Any]:
         messages, session, question, visible = self.chat.new_conversation()
@@ -154,6 +162,7 @@ def page_events(runtime: Runtime) -> tuple[PageEvents, ApiHandler]:
         max_question_chars=settings.max_question_chars,
         max_history_turns=settings.max_history_turns,
         kept_passages=settings.k,
+        records=knowledge.documents,
     )
     feedback = FeedbackHandler(
         FeedbackLog(settings.data_dir / FEEDBACK_FILE), exports=inbox.folder / "exports"
@@ -176,6 +185,7 @@ class ChatTab:
     feedback_note: Any
     comment: Any
     comment_send: Any
+    sources: Any  # the "search only these sources" filter (document ids)
 
 
 def chat_tab() -> ChatTab:
@@ -210,6 +220,15 @@ def chat_tab() -> ChatTab:
             min_width=200,
             elem_id="new-conversation",
         )
+    sources = gr.Dropdown(
+        label="Search only these sources",
+        info="None chosen: the whole knowledge base.",
+        choices=[],
+        value=[],
+        multiselect=True,
+        elem_id="source-filter",
+        interactive=True,
+    )
     with gr.Group(visible=False, elem_id="feedback-box") as feedback_box:
         feedback_note = gr.HTML()
         with gr.Row(equal_height=True):
@@ -223,13 +242,14 @@ def chat_tab() -> ChatTab:
                 "Send comment", scale=1, min_width=160, elem_id="feedback-send"
             )
     return ChatTab(
-        chatbot, question, send, clear, feedback_box, feedback_note, comment, comment_send
+        chatbot, question, send, clear, feedback_box, feedback_note, comment, comment_send, sources
     )
 
 
 def wire_chat(events: PageEvents, chat: ChatTab, session: Any) -> None:
     """Asking (the box, the button, an example), starting over, rating and commenting."""
-    chat_io = ([chat.question, chat.chatbot, session], [chat.question, chat.chatbot, session])
+    asked = [chat.question, chat.chatbot, session]
+    chat_io = ([*asked, chat.sources], asked)
     chat.question.submit(events.respond, *chat_io, **PRIVATE)
     chat.send.click(events.respond, *chat_io, **PRIVATE)
     chat.chatbot.example_select(events.pick_example, None, chat.question, **PRIVATE).then(
@@ -290,6 +310,8 @@ def build_app(runtime: Runtime) -> gr.Blocks:
                 kb = knowledge_tab(tab, runtime.settings.max_file_mb)
         wire_chat(events, chat, session)
         wire_knowledge(events, app, kb)
+        # the filter lists the documents the Knowledge base tab shows, whenever that list changes
+        kb.documents.change(events.source_filter, [chat.sources], [chat.sources], **PRIVATE)
         gr.api(api.ask, api_name="ask")
         gr.api(api.documents, api_name="documents")
         gr.api(api.upload, api_name="upload", **INGEST)

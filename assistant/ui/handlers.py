@@ -18,7 +18,8 @@ from assistant.conversation import clean_question
 from assistant.errors import AssistantError, BadQuestion
 from assistant.evaluation.from_feedback import draft_set, read_feedback, select
 from assistant.knowledge import IngestReport, KnowledgeBase, ProgressFn
-from assistant.types import Answer, Document
+from assistant.scope import chosen_sources
+from assistant.types import Answer, Document, DocumentRecord
 from assistant.ui import render
 from assistant.ui.feedback import FEEDBACK_FILE, FeedbackEntry, FeedbackLog, Rating, utc_now
 from assistant.ui.session import ChatSession
@@ -45,11 +46,19 @@ class ChatHandler:
     max_question_chars: int
     max_history_turns: int
     kept_passages: int  # retrieved passages kept with an exchange for feedback
+    # the knowledge base's documents, for the "search only these sources" filter
+    records: Callable[[], Sequence[DocumentRecord]] = list
 
     def respond(
-        self, question: str, messages: list[Message], session: ChatSession
+        self,
+        question: str,
+        messages: list[Message],
+        session: ChatSession,
+        sources: Sequence[str] | None = None,
     ) -> Iterator[ChatUpdate]:
-        """The pending message, the streamed text, then the rendered answer (or one error line)."""
+        """The pending message, the streamed text, then the rendered answer (or one error line).
+
+        `sources`: the document ids to search only (none: the whole knowledge base)."""
         if not question.strip():
             yield "", messages, session
             return
@@ -61,7 +70,7 @@ class ChatHandler:
         shown = [*messages, {"role": "user", "content": render.user_html(question)}]
         yield "", [*shown, _assistant(render.pending_html(""))], session
         try:
-            yield from self._stream(question, shown, session)
+            yield from self._stream(question, shown, session, list(sources or []))
         except AssistantError as exc:
             yield question, [*shown, _assistant(render.error_html(str(exc)))], session
         except Exception:  # a reader sees one line; the traceback goes to the server log
@@ -70,10 +79,11 @@ class ChatHandler:
             yield question, [*shown, _assistant(failed)], session
 
     def _stream(
-        self, question: str, shown: list[Message], session: ChatSession
+        self, question: str, shown: list[Message], session: ChatSession, sources: list[str]
     ) -> Iterator[ChatUpdate]:
         text = ""
-        for item in self.chain.stream(question, list(session.turns)):
+        chosen = chosen_sources(self.records(), sources) if sources else None
+        for item in self.chain.stream(question, list(session.turns), sources=chosen):
             if isinstance(item, Answer):
                 final = [*shown, _assistant(self.render_answer(item))]
                 session.record(
@@ -87,6 +97,14 @@ class ChatHandler:
             else:
                 text += item
                 yield "", [*shown, _assistant(render.pending_html(text))], session
+
+    def source_choices(self, chosen: Sequence[str] | None) -> tuple[Choices, list[str]]:
+        """The filter's choices (every document) and what stays chosen of `chosen` (the
+        documents still there)."""
+        records = self.records()
+        ids = {r.document_id for r in records}
+        choices = [(f"{r.title} ({r.document_id})", r.document_id) for r in records]
+        return choices, [d for d in chosen or [] if d in ids]
 
     @staticmethod
     def new_conversation() -> tuple[list[Message], ChatSession, str, bool]:

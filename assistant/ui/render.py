@@ -15,6 +15,7 @@ from typing import Any
 
 from assistant.knowledge import IngestReport, Status
 from assistant.markers import Marker, marker_numbers, replace_markers
+from assistant.scope import limited_line
 from assistant.types import (
     DECLINE_DETAIL,
     DECLINE_HEADING,
@@ -246,10 +247,12 @@ def answer_html(
     `contexts` maps chunk ids to the text around them, for the "surrounding text" disclosure.
     """
     if answer.abstained:
-        return declined_html()
-    notes = ""
+        return declined_html() + limited_html(answer)
+    notes = limited_html(answer)
     if answer.fallback:
-        notes = '<p class="note fallback">LLM answer failed verification; offline answer shown.</p>'
+        notes += (
+            '<p class="note fallback">LLM answer failed verification; offline answer shown.</p>'
+        )
     cited = {n for s in answer.sentences for n in s.citations} | set(marker_numbers(answer.text))
     citations = [c for c in answer.citations if c.n in cited] or list(answer.citations)
     sources = ""
@@ -262,6 +265,12 @@ def answer_html(
         f"{answer_body(answer, hide_unsupported=hide_unsupported)}"
         f"{notes}{sources}</div>"
     )
+
+
+def limited_html(answer: Answer) -> str:
+    """The note saying which sources an answer was limited to ("" when it was not)."""
+    line = limited_line(answer.limited_to)
+    return f'<p class="note limited">{esc(line)}</p>' if line else ""
 
 
 def declined_html() -> str:
