@@ -53,6 +53,51 @@ class KnowledgeTab:
     feedback_download: Any
 
 
+def page_box() -> tuple[Any, Any, Any]:
+    """The box for a web page's address, its button, and where the result shows."""
+    gr.HTML(PAGE_HINT)
+    with gr.Row(equal_height=True):
+        page_url = gr.Textbox(
+            placeholder="https://…",
+            show_label=False,
+            lines=1,
+            max_lines=3,
+            scale=5,
+            elem_id="page-url",
+        )
+        page_button = gr.Button("Add page", scale=1, min_width=120, elem_id="page-button")
+    return page_url, page_button, gr.HTML(elem_id="page-result")
+
+
+def remove_panel() -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+    """The document to remove, its button, the confirmation box (its text and two buttons),
+    and where the outcome shows."""
+    gr.HTML(REMOVE_HINT)
+    doc_choice = gr.Dropdown(
+        label="Document",
+        choices=[],
+        value=None,
+        elem_id="remove-choice",
+        interactive=True,
+    )
+    remove_button = gr.Button("Remove…", variant="secondary", elem_id="remove-button")
+    with gr.Group(visible=False, elem_id="confirm-box") as confirm_box:
+        confirm_text = gr.HTML()
+        with gr.Row():
+            confirm_button = gr.Button("Yes, remove it", variant="stop", elem_id="confirm-remove")
+            cancel_button = gr.Button("Cancel", elem_id="cancel-remove")
+    remove_result = gr.HTML(elem_id="remove-result")
+    return (
+        doc_choice,
+        remove_button,
+        confirm_box,
+        confirm_text,
+        confirm_button,
+        cancel_button,
+        remove_result,
+    )
+
+
 def knowledge_tab(tab: Any, max_file_mb: float) -> KnowledgeTab:
     """The documents, the upload and remove panels, and the feedback panel."""
     documents = gr.HTML(elem_id="documents")
@@ -68,36 +113,9 @@ def knowledge_tab(tab: Any, max_file_mb: float) -> KnowledgeTab:
                 "Add to knowledge base", variant="primary", elem_id="upload-button"
             )
             upload_result = gr.HTML(elem_id="upload-result")
-            gr.HTML(PAGE_HINT)
-            with gr.Row(equal_height=True):
-                page_url = gr.Textbox(
-                    placeholder="https://…",
-                    show_label=False,
-                    lines=1,
-                    max_lines=3,
-                    scale=5,
-                    elem_id="page-url",
-                )
-                page_button = gr.Button("Add page", scale=1, min_width=120, elem_id="page-button")
-            page_result = gr.HTML(elem_id="page-result")
+            page_url, page_button, page_result = page_box()
         with gr.Column(scale=2, elem_id="remove-panel"):
-            gr.HTML(REMOVE_HINT)
-            doc_choice = gr.Dropdown(
-                label="Document",
-                choices=[],
-                value=None,
-                elem_id="remove-choice",
-                interactive=True,
-            )
-            remove_button = gr.Button("Remove…", variant="secondary", elem_id="remove-button")
-            with gr.Group(visible=False, elem_id="confirm-box") as confirm_box:
-                confirm_text = gr.HTML()
-                with gr.Row():
-                    confirm_button = gr.Button(
-                        "Yes, remove it", variant="stop", elem_id="confirm-remove"
-                    )
-                    cancel_button = gr.Button("Cancel", elem_id="cancel-remove")
-            remove_result = gr.HTML(elem_id="remove-result")
+            removing = remove_panel()
     with gr.Column(elem_id="feedback-panel"):
         gr.HTML(FEEDBACK_HINT)
         feedback_summary = gr.HTML(elem_id="feedback-summary")
@@ -115,13 +133,7 @@ def knowledge_tab(tab: Any, max_file_mb: float) -> KnowledgeTab:
         page_url,
         page_button,
         page_result,
-        doc_choice,
-        remove_button,
-        confirm_box,
-        confirm_text,
-        confirm_button,
-        cancel_button,
-        remove_result,
+        *removing,
         feedback_summary,
         feedback_download,
     )
