@@ -225,3 +225,20 @@ def test_the_limitation_line_is_escaped_text() -> None:
     markup = render.answer_html(answer)
     assert '<p class="note limited">Searched only: &lt;b&gt;Bold&lt;/b&gt; &amp; co</p>' in markup
     assert "<b>Bold</b>" not in markup
+
+
+def test_served_ask_endpoint_takes_sources(app: AppContext) -> None:
+    from gradio_client import Client
+
+    from tests.ui_helpers import serving
+
+    ids = _ids(app)
+    with serving(app.runtime) as url:
+        client = Client(url, verbose=False)
+        limited = client.predict(QUESTION, [], [ids["Trade notes"]], api_name="/ask")
+        whole = client.predict(QUESTION, [], api_name="/ask")
+        unknown = client.predict(QUESTION, [], ["nope"], api_name="/ask")
+    assert limited["limited_to"] == [{"document_id": ids["Trade notes"], "title": "Trade notes"}]
+    assert [c["title"] for c in limited["citations"]] == ["Trade notes"]
+    assert "limited_to" not in whole and whole["citations"][0]["title"] == "Budget notes"
+    assert unknown == {"error": "no document with id 'nope' (see: assistant sources list)"}
