@@ -500,3 +500,20 @@ def test_over_limit_uploads_are_rejected_and_the_rest_of_the_batch_is_added(
     texts = " ".join(chunk.text for chunk in kb.store.chunks())
     assert "bomb" not in texts and "never read" not in texts and "Page 1" not in texts
     assert parse_children() == []
+
+
+def _parse_a_date() -> int:
+    import datetime
+
+    return datetime.datetime.strptime("2024-05-12", "%Y-%m-%d").year
+
+
+def test_a_child_forked_while_another_thread_parses_a_date_does_not_hang() -> None:
+    # python-docx reads a file's dates with strptime; a server thread inside strptime at the
+    # fork used to leave the child waiting on the lock it inherited until the time limit.
+    import _strptime
+
+    from assistant.documents.worker import run_in_child
+
+    with _strptime._cache_lock:  # what a thread inside strptime holds
+        assert run_in_child(_parse_a_date, timeout=10) == 2024

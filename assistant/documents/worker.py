@@ -28,6 +28,7 @@ a call, slower to start, that sees only what `function` and `args` carry (they m
 
 from __future__ import annotations
 
+import _strptime  # imported here, in the parent, so that a child never imports it
 import math
 import multiprocessing
 import os
@@ -144,6 +145,17 @@ def _cap_memory(extra_bytes: int) -> None:
 # --- fork -------------------------------------------------------------------------------------
 
 
+def _renew_inherited_locks() -> None:
+    """In a forked child: give the standard library's date parser a lock of its own.
+
+    `datetime.strptime` (python-docx reads a file's dates with it, PDF and HTML dates may use it)
+    takes `_strptime._cache_lock`; a child forked while another thread of a server was inside
+    strptime inherits that lock held and would hang until the time limit. The child is the only
+    thread now, so a fresh lock is safe.
+    """
+    _strptime._cache_lock = threading.Lock()
+
+
 def _run_forked(call: _Call, timeout: float) -> Any:
     deadline = time.monotonic() + timeout
     with _FORK_LOCK:  # no other call's child may inherit this pipe's writing end
@@ -157,6 +169,7 @@ def _run_forked(call: _Call, timeout: float) -> Any:
         if pid == 0:  # the child: never returns
             code = 0
             try:
+                _renew_inherited_locks()
                 os.close(reader)
                 payload = _outcome(call)
                 view = memoryview(_HEADER.pack(len(payload)) + payload)
