@@ -1,10 +1,24 @@
-"""Loopback ports for the servers the assistant starts itself (llama.cpp) and tests/benchmarks start."""
+"""Loopback: whether a host name means this machine only, and ports for the servers the assistant
+starts itself (llama.cpp) and tests/benchmarks start."""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import subprocess
 import time
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a server bound to `host` listens on loopback only (localhost, 127.0.0.0/8, ::1),
+    with or without IPv6 brackets."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def free_port() -> int:

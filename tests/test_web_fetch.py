@@ -10,11 +10,11 @@ import pytest
 from assistant.config import Settings
 from assistant.documents.private_network import (
     RefusedAddress,
-    is_loopback_host,
     refused_reason,
     resolve_checked,
 )
 from assistant.documents.web import FetchLimits, RejectedPage, WebFetcher, normalise_url
+from assistant.loopback import is_loopback_host
 from tests.web_site import (
     ARTICLE_SENTENCES,
     BOILERPLATE,

@@ -83,17 +83,6 @@ def resolve_checked(host: str, port: int) -> list[str]:
     return addresses
 
 
-def is_loopback_host(host: str) -> bool:
-    """Whether a server bound to `host` listens on loopback only (localhost, 127.0.0.0/8, ::1)."""
-    name = host.strip().strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
 class GuardedBackend(httpcore.SyncBackend):
     """httpcore's network backend, connecting only to checked addresses."""
 

@@ -34,9 +34,9 @@ from assistant.documents.private_network import (
     ALLOW_SETTING,
     RefusedAddress,
     guarded_transport,
-    is_loopback_host,
 )
 from assistant.errors import RejectedFile
+from assistant.loopback import is_loopback_host
 from assistant.types import Document
 
 if TYPE_CHECKING:

@@ -19,7 +19,6 @@ Gradio puts its own CORS and compression middleware outside this one, so a CORS 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
 from collections import deque
@@ -51,17 +50,6 @@ HOST_REFUSED = (
 )
 ORIGIN_REFUSED = "Forbidden: requests sent by a page of another origin are not accepted"
 NAMELESS_FILE = "Bad upload: every file in an upload needs a file name"
-
-
-def is_loopback(host: str) -> bool:
-    """localhost or a loopback address (127.0.0.0/8, ::1), with or without IPv6 brackets."""
-    name = host.strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def host_name(value: str | None) -> str | None:

@@ -10,9 +10,10 @@ from typing import Any
 import gradio as gr
 
 from assistant.errors import AssistantError
+from assistant.loopback import is_loopback_host
 from assistant.runtime import Runtime
 from assistant.ui.app import create_app
-from assistant.ui.guard import allowed_host_names, guard_middleware, is_loopback
+from assistant.ui.guard import allowed_host_names, guard_middleware
 
 CSS_FILE = Path(__file__).with_name("style.css")
 JS_FILE = Path(__file__).with_name("page.js")
@@ -69,7 +70,7 @@ def launch_options(runtime: Runtime, host: str | None = None) -> dict[str, Any]:
 def serve(runtime: Runtime, host: str, port: int) -> None:
     """Serve the page until interrupted."""
     options = launch_options(runtime, host)  # a malformed ASSISTANT_AUTH fails before loading
-    if not is_loopback(host):
+    if not is_loopback_host(host):
         if options["auth"] is None:
             print(
                 f"warning: serving on {host} without ASSISTANT_AUTH: anyone who can reach this "
