@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.cli.context import AppContext, pass_app, print_json
-from assistant.cli.eval_common import allow_dirty_option, progress_bar, utc_now
+from assistant.cli.eval_common import allow_dirty_option, utc_now
 from assistant.errors import AssistantError
+from assistant.evaluation.runner import progress_bar
 
 DEFAULT_CACHE = Path("eval/cache")
 

@@ -1,16 +1,13 @@
-"""What the `assistant eval` commands share: the --allow-dirty flag, the progress bar, settings
+"""What the `assistant eval` commands share: the --allow-dirty flag, settings
 without secrets, the date stamp and how a metric's value is printed."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assistant.config import Settings
 
@@ -53,19 +50,3 @@ def format_metric(value: float | None, name: str) -> str:
     if value is None:
         return "–"
     return f"{value:.0f} ms" if name.startswith("latency") else f"{value:.3f}"
-
-
-@contextmanager
-def progress_bar(description: str, *, quiet: bool) -> Iterator[tuple[Progress, Any]]:
-    """A transient progress bar on stderr (off when `quiet` or not a terminal): (bar, task)."""
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=quiet or not console.is_terminal,
-    ) as bar:
-        yield bar, bar.add_task(description, total=None)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,6 +186,24 @@ def reader_judge(reader: Reader, threshold: float) -> m.Judge:
     return judge
 
 
+@contextmanager
+def progress_bar(
+    description: str, *, quiet: bool, total: int | None = None
+) -> Iterator[tuple[Progress, Any]]:
+    """A transient progress bar on stderr (off when `quiet` or not a terminal): (bar, task)."""
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=quiet or not console.is_terminal,
+    ) as bar:
+        yield bar, bar.add_task(description, total=total)
+
+
 def run_eval(
     items: Sequence[EvalItem],
     ask: AskFn,
@@ -200,19 +219,9 @@ def run_eval(
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
     decline_metrics = any(not item.answerable for item in items)
-    console = Console(stderr=True)
-    show = progress and console.is_terminal and sys.stderr.isatty()
     rows: list[QuestionResult] = []
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not show,
-    ) as bar:
-        task = bar.add_task("Evaluating", total=len(items))
+    quiet = not (progress and sys.stderr.isatty())
+    with progress_bar("Evaluating", quiet=quiet, total=len(items)) as (bar, task):
         for item in items:
             bar.update(task, description=f"Evaluating {item.id}")
             rows.append(evaluate_item(item, ask, k, decline_metrics=decline_metrics, judge=judge))
