@@ -195,18 +195,15 @@ class KnowledgeHandler:
             return render.notice_html("Choose one or more files first.", "warn"), *self.view()
         if progress is not None:
             progress(0, 0, READING)
-        try:
+
+        def ingest() -> IngestReport:
             items, rejected = self.inbox.read(list(files))
             report = self.knowledge.ingest_bytes(items, progress=progress) if items else None
-        except AssistantError as exc:
-            return render.error_html(str(exc)), *self.view()
-        except Exception:  # one line for the reader; the traceback goes to the server log
-            log.exception("ingesting an upload failed")
-            failed = "Adding the files failed (details in the server log); please try again."
-            return render.error_html(failed), *self.view()
-        report = report or IngestReport()
-        report.results[:0] = rejected
-        return render.ingest_html(report), *self.view()
+            report = report or IngestReport()
+            report.results[:0] = rejected
+            return report
+
+        return self._ingesting(ingest, "the files", "ingesting an upload failed")
 
     def add_pages(
         self, text: str | None, progress: ProgressFn | None = None
@@ -218,13 +215,24 @@ class KnowledgeHandler:
             return render.notice_html("Paste a web address first.", "warn"), *self.view()
         if self.fetch is None:
             return render.notice_html("Adding pages is not set up.", "warn"), *self.view()
+        fetch = self.fetch
+        return self._ingesting(
+            lambda: self.knowledge.ingest_urls(urls, fetch, progress=progress),
+            "the page",
+            "adding a web page failed",
+        )
+
+    def _ingesting(
+        self, ingest: Callable[[], IngestReport], what: str, log_message: str
+    ) -> tuple[str, str, Choices]:
+        """Run one ingest: its per-item results, or one error line, then *view()."""
         try:
-            report = self.knowledge.ingest_urls(urls, self.fetch, progress=progress)
+            report = ingest()
         except AssistantError as exc:
             return render.error_html(str(exc)), *self.view()
         except Exception:  # one line for the reader; the traceback goes to the server log
-            log.exception("adding a web page failed")
-            failed = "Adding the page failed (details in the server log); please try again."
+            log.exception(log_message)
+            failed = f"Adding {what} failed (details in the server log); please try again."
             return render.error_html(failed), *self.view()
         return render.ingest_html(report), *self.view()
 
