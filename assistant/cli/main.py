@@ -14,6 +14,7 @@ import click
 from pydantic import ValidationError
 
 from assistant.offline import enforce_offline
+from assistant.quiet import loggers_at
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,17 +58,9 @@ def _quiet_libraries() -> Iterator[None]:
     """While a command runs: no library warnings and only the errors of chatty libraries (the user
     gets our one-line messages instead). Restored afterwards, so an in-process caller keeps its own.
     """
-    loggers = [logging.getLogger(name) for name in _CHATTY_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), loggers_at(logging.ERROR, *_CHATTY_LOGGERS):
         warnings.simplefilter("ignore")
-        for logger in loggers:
-            logger.setLevel(logging.ERROR)
-        try:
-            yield
-        finally:
-            for logger, level in zip(loggers, levels, strict=True):
-                logger.setLevel(level)
+        yield
 
 
 def main(argv: list[str] | None = None, obj: object | None = None) -> None:

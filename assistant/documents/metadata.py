@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.documents.extraction import collapse, meaningful_title
+from assistant.quiet import loggers_at
 
 # trafilatura and the libraries it uses log every oddity of a page (htmldate its settings as
 # it is imported): the user gets the result or our one line instead.
@@ -109,15 +110,8 @@ def from_mapping(raw: Mapping[str, Any]) -> dict[str, str]:
 @contextmanager
 def quiet_page_reader() -> Iterator[None]:
     """trafilatura's and its libraries' logging silenced, for the time of the block."""
-    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
-    try:
+    with loggers_at(logging.CRITICAL, *_NOISY_LOGGERS):
         yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
 
 
 def page_reader() -> ModuleType:

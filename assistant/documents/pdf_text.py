@@ -32,6 +32,7 @@ from assistant.documents.extraction import (
 from assistant.documents.limits import CharBudget, ParseLimits
 from assistant.documents.metadata import normalised
 from assistant.errors import RejectedFile
+from assistant.quiet import loggers_at
 
 _BULLET = re.compile(r"^(?:[•●▪■◦‣∙·○◆►✓➢*\-–—]\s|\d{1,2}[.)]\s|\([a-zA-Z0-9]{1,3}\)\s)")
 _SENTENCE_END = re.compile(r"(?:[.!?:][\"'”’»)\]]*|[\"”’»])$")
@@ -134,13 +135,8 @@ def _open_pdf(data: bytes, shown: str) -> PdfReader:
 def _pypdf_silenced() -> Iterator[None]:
     """pypdf logs a warning for every oddity of a damaged file: the user gets our one line instead.
     (Parses run in a child process of their own, so the level changes for that parse only.)"""
-    logger = logging.getLogger("pypdf")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
+    with loggers_at(logging.CRITICAL, "pypdf"):
         yield
-    finally:
-        logger.setLevel(level)
 
 
 def extract_pdf(data: bytes, shown: str, limits: ParseLimits) -> Extracted:
