@@ -1,4 +1,4 @@
-"""`assistant ask` and `assistant chat`: questions from the terminal, answers with their sources."""
+"""`assistant ask`: questions from the terminal, answers with their sources."""
 
 from __future__ import annotations
 
@@ -178,35 +178,3 @@ def stream_answer(items: Iterator[str | Answer], drafted: bool) -> None:
                 style = "yellow" if final.abstained else ""
                 console.print(final.text, style=style, soft_wrap=True, markup=False)
         render_sources(final, console)
-
-
-@click.command()
-@pass_app
-def chat(app: AppContext) -> None:
-    """A conversation in the terminal (follow-ups use the conversation; Ctrl-D to quit)."""
-    chain = app.runtime.chain
-    console = Console(highlight=False, soft_wrap=True)
-    history: list[Turn] = []
-    console.print(
-        "Ask about the knowledge base. Empty line or Ctrl-D to quit; /new starts over.", style="dim"
-    )
-    while True:
-        try:
-            question = console.input("[bold]you>[/bold] ")
-        except EOFError:
-            console.print()
-            return
-        if not question.strip():
-            return
-        if question.strip() == "/new":
-            history = []
-            console.print("(new conversation)", style="dim")
-            continue
-        try:
-            answer = chain.ask(question, history)
-        except AssistantError as exc:
-            console.print(f"error: {exc}", style="red", markup=False)
-            continue
-        render_answer(answer, console)
-        console.print()
-        history += [Turn("user", question), Turn("assistant", answer.text)]

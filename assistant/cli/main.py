@@ -39,12 +39,13 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
 
 def _register() -> None:
     """Add the commands (imported here, after `enforce_offline`: they import the models' stack)."""
-    from assistant.cli import ask, doctor, eval, ingest, serve, sources
+    from assistant.cli import ask, chat, doctor, eval, ingest, serve, sources
 
     cli.add_command(ingest.ingest)
     cli.add_command(sources.sources)
     cli.add_command(ask.ask)
-    cli.add_command(ask.chat)
+    cli.add_command(chat.chat)
+    cli.add_command(chat.conversations)
     cli.add_command(serve.serve)
     cli.add_command(eval.command)
     cli.add_command(doctor.command)

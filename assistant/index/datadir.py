@@ -8,6 +8,7 @@ Layout (ASSISTANT_DATA_DIR):
       assistant-generation   replaced by every write, so other processes' clients re-open
       open.lock              held while a process opens the store, so first opens take turns
     write.lock           held by whoever writes to any of the above
+    conversations/       kept chats, one folder per owner (assistant/chats/store.py)
 
 The write lock has two policies, named for what the caller does when it is held elsewhere:
 `hold` (wait up to a timeout, then fail with a one-line StoreBusy: writers) and `attempt`
@@ -34,6 +35,7 @@ CHROMA = "chroma"
 WRITE_LOCK = "write.lock"
 GENERATION = "assistant-generation"
 OPEN_LOCK = "open.lock"
+CONVERSATIONS = "conversations"
 OPEN_WAIT = 120.0  # seconds one process waits for another to finish opening a new store
 
 
@@ -128,6 +130,7 @@ class DataDir:
         self.bm25 = root / BM25
         self.chroma = root / CHROMA
         self.write_lock = WriteLock(root / WRITE_LOCK)
+        self.conversations = root / CONVERSATIONS
 
     def move_registry_aside(self) -> Path:
         """Rename an unreadable registry (with its WAL files) out of the way; the new name."""

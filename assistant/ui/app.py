@@ -16,11 +16,19 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.chats.store import ConversationStore
 from assistant.documents.web import WebFetcher
 from assistant.knowledge import ProgressFn
 from assistant.runtime import Runtime
 from assistant.ui import render
 from assistant.ui.api import ApiHandler
+from assistant.ui.conversation_panel import (
+    ConversationEvents,
+    ConversationPanel,
+    conversation_panel,
+    wire_conversations,
+)
+from assistant.ui.conversations import ConversationHandler
 from assistant.ui.feedback import FEEDBACK_FILE, FeedbackLog
 from assistant.ui.handlers import (
     READING,
@@ -83,6 +91,7 @@ class PageEvents:
     chat: ChatHandler
     feedback: FeedbackHandler
     knowledge: KnowledgeHandler
+    conversations: ConversationEvents
 
     def respond(
         self,
@@ -90,16 +99,33 @@ class PageEvents:
         messages: list[Message],
         session: ChatSession,
         sources: list[str] | None = None,
-    ) -> Iterator[ChatUpdate]:
-        yield from self.chat.respond(question, messages, session, sources)
+    ) -> Iterator[tuple[Any, ...]]:
+        """The answer as it streams, then the side list and the export of the conversation it
+        was kept in."""
+        last: ChatUpdate | None = None
+        for last in self.chat.respond(question, messages, session, sources):
+            yield *last, gr.skip(), gr.skip()
+        if last is not None:
+            kept = self.conversations
+            yield *last, kept.listing(last[2]), kept.export(last[2])
 
     def source_filter(self, chosen: list[str] | None) -> Any:
         choices, kept = self.chat.source_choices(chosen)
         return gr.update(choices=choices, value=kept)
 
-    def new_conversation(self) -> tuple[list[Message], ChatSession, str, Any]:
-        messages, session, question, visible = self.chat.new_conversation()
-        return messages, session, question, _shown(visible)
+    def new_conversation(
+        self, session: ChatSession
+    ) -> tuple[list[Message], ChatSession, str, Any, Any, Any]:
+        messages, session, question, visible = self.chat.new_conversation(session)
+        kept = self.conversations
+        return (
+            messages,
+            session,
+            question,
+            _shown(visible),
+            kept.listing(session),
+            kept.export(session),
+        )
 
     def pick_example(self, data: gr.SelectData) -> str:
         return self.chat.example_text(data.value)
@@ -156,6 +182,11 @@ def page_events(runtime: Runtime) -> tuple[PageEvents, ApiHandler]:
             answer, contexts(answer), hide_unsupported=settings.hide_unsupported
         )
 
+    conversations = ConversationHandler(
+        ConversationStore.in_data_dir(settings.data_dir),
+        exports=inbox.folder / "exports" / "conversations",
+        max_history_turns=settings.max_history_turns,
+    )
     chat = ChatHandler(
         runtime.chain,
         render_answer,
@@ -163,12 +194,14 @@ def page_events(runtime: Runtime) -> tuple[PageEvents, ApiHandler]:
         max_history_turns=settings.max_history_turns,
         kept_passages=settings.k,
         records=knowledge.documents,
+        keep=conversations.keep,
     )
     feedback = FeedbackHandler(
         FeedbackLog(settings.data_dir / FEEDBACK_FILE), exports=inbox.folder / "exports"
     )
     fetch = WebFetcher.from_settings(settings, from_web_page=True).fetch
-    events = PageEvents(chat, feedback, KnowledgeHandler(knowledge, inbox, fetch))
+    knowledge_handler = KnowledgeHandler(knowledge, inbox, fetch)
+    events = PageEvents(chat, feedback, knowledge_handler, ConversationEvents(conversations))
     api = ApiHandler(runtime.chain, knowledge, settings.max_history_turns, settings.max_file_bytes)
     return events, api
 
@@ -186,9 +219,19 @@ class ChatTab:
     comment: Any
     comment_send: Any
     sources: Any  # the "search only these sources" filter (document ids)
+    kept: ConversationPanel  # the side list of kept conversations
 
 
 def chat_tab() -> ChatTab:
+    """The kept conversations beside the open one."""
+    with gr.Row(elem_id="chat-layout", equal_height=False):
+        with gr.Column(scale=1, min_width=240, elem_id="conversation-panel"):
+            kept = conversation_panel()
+        with gr.Column(scale=4, elem_id="chat-main"):
+            return _chat_main(kept)
+
+
+def _chat_main(kept: ConversationPanel) -> ChatTab:
     """The conversation, the question box, and the box for a comment on a rating."""
     chatbot = gr.Chatbot(
         elem_id="chatbot",
@@ -242,22 +285,32 @@ def chat_tab() -> ChatTab:
                 "Send comment", scale=1, min_width=160, elem_id="feedback-send"
             )
     return ChatTab(
-        chatbot, question, send, clear, feedback_box, feedback_note, comment, comment_send, sources
+        chatbot,
+        question,
+        send,
+        clear,
+        feedback_box,
+        feedback_note,
+        comment,
+        comment_send,
+        sources,
+        kept,
     )
 
 
 def wire_chat(events: PageEvents, chat: ChatTab, session: Any) -> None:
     """Asking (the box, the button, an example), starting over, rating and commenting."""
     asked = [chat.question, chat.chatbot, session]
-    chat_io = ([*asked, chat.sources], asked)
+    chat_io = ([*asked, chat.sources], [*asked, chat.kept.listing, chat.kept.export])
     chat.question.submit(events.respond, *chat_io, **PRIVATE)
     chat.send.click(events.respond, *chat_io, **PRIVATE)
     chat.chatbot.example_select(events.pick_example, None, chat.question, **PRIVATE).then(
         events.respond, *chat_io, **PRIVATE
     )
     reset = [chat.chatbot, session, chat.question, chat.feedback_box]
-    chat.clear.click(events.new_conversation, None, reset, **PRIVATE)
-    chat.chatbot.clear(events.new_conversation, None, reset, **PRIVATE)
+    reset += [chat.kept.listing, chat.kept.export]
+    chat.clear.click(events.new_conversation, [session], reset, **PRIVATE)
+    chat.chatbot.clear(events.new_conversation, [session], reset, **PRIVATE)
     rated = [session, chat.feedback_box, chat.feedback_note]
     chat.chatbot.like(events.on_like, [session], rated, **PRIVATE)
     feedback_io = ([chat.comment, session], [*rated, chat.comment])
@@ -309,6 +362,15 @@ def build_app(runtime: Runtime) -> gr.Blocks:
             with gr.Tab("Knowledge base", id="kb", elem_id="kb-tab") as tab:
                 kb = knowledge_tab(tab, runtime.settings.max_file_mb)
         wire_chat(events, chat, session)
+        wire_conversations(
+            events.conversations,
+            chat.kept,
+            app,
+            chat.chatbot,
+            chat.feedback_box,
+            chat.question,
+            session,
+        )
         wire_knowledge(events, app, kb)
         # the filter lists the documents the Knowledge base tab shows, whenever that list changes
         kb.documents.change(events.source_filter, [chat.sources], [chat.sources], **PRIVATE)

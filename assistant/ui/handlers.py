@@ -48,6 +48,8 @@ class ChatHandler:
     kept_passages: int  # retrieved passages kept with an exchange for feedback
     # the knowledge base's documents, for the "search only these sources" filter
     records: Callable[[], Sequence[DocumentRecord]] = list
+    # keeps an answered question (session, question, answer, its HTML) in the reader's conversation
+    keep: Callable[[ChatSession, str, Answer, str], None] | None = None
 
     def respond(
         self,
@@ -85,7 +87,8 @@ class ChatHandler:
         chosen = chosen_sources(self.records(), sources) if sources else None
         for item in self.chain.stream(question, list(session.turns), sources=chosen):
             if isinstance(item, Answer):
-                final = [*shown, _assistant(self.render_answer(item))]
+                html = self.render_answer(item)
+                final = [*shown, _assistant(html)]
                 session.record(
                     len(final) - 1,
                     question,
@@ -93,6 +96,8 @@ class ChatHandler:
                     max_turns=self.max_history_turns,
                     passages=self.kept_passages,
                 )
+                if self.keep is not None:
+                    self.keep(session, question, item, html)
                 yield "", final, session
             else:
                 text += item
@@ -107,9 +112,12 @@ class ChatHandler:
         return choices, [d for d in chosen or [] if d in ids]
 
     @staticmethod
-    def new_conversation() -> tuple[list[Message], ChatSession, str, bool]:
-        """No messages, a fresh session, an empty question box, the feedback box hidden."""
-        return [], ChatSession(), "", False
+    def new_conversation(
+        session: ChatSession | None = None,
+    ) -> tuple[list[Message], ChatSession, str, bool]:
+        """No messages, a fresh session (of the same reader), an empty question box, the
+        feedback box hidden."""
+        return [], (session or ChatSession()).fresh(), "", False
 
     @staticmethod
     def example_text(value: object) -> str:

@@ -58,6 +58,12 @@ class ChatSession:
     turns: list[Turn] = field(default_factory=list)
     exchanges: dict[int, Exchange] = field(default_factory=dict)  # chatbot index -> exchange
     pending: FeedbackEntry | None = None  # the last rating, waiting for an optional comment
+    owner: str | None = None  # whose conversations these are (chats/store.py); None: not kept
+    conversation_id: str | None = None  # the kept conversation this one continues
+
+    def fresh(self) -> ChatSession:
+        """A new conversation of the same reader."""
+        return ChatSession(owner=self.owner)
 
     def record(
         self, index: int, question: str, answer: Answer, *, max_turns: int, passages: int

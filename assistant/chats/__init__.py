@@ -1,0 +1,1 @@
+"""Kept conversations: the store in the data directory and the Markdown export."""

@@ -1,0 +1,167 @@
+"""The web page's kept conversations: whose they are, the side list, reopening, deleting, export.
+
+Plain values in and out (tested without Gradio); `app.py` wires them. A reader is the login's
+user name when the page has a login, otherwise the random id their browser keeps (Gradio's
+BrowserState); `assistant/chats/store.py` keeps the files and makes sure one reader never
+reaches another's conversations.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.chats.markdown import conversation_markdown
+from assistant.chats.store import (
+    Conversation,
+    ConversationNotFound,
+    ConversationStore,
+    ConversationSummary,
+    browser_owner,
+    new_browser_id,
+    user_owner,
+)
+from assistant.errors import AssistantError
+from assistant.types import Answer
+from assistant.ui import render
+from assistant.ui.session import ChatSession, Exchange
+
+log = logging.getLogger(__name__)
+
+Choices = list[tuple[str, str]]  # (label, conversation id)
+Message = dict[str, str]
+_BROWSER_ID = re.compile(r"[0-9a-f]{32}")
+SHOWN = 100  # conversations in the side list, the most recent first
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def list_label(summary: ConversationSummary) -> str:
+    """ "First question · 2 Dec 11:30" (the time of its last answer, UTC)."""
+    stamp = summary.updated
+    try:
+        when = f"{int(stamp[8:10])} {_MONTHS[int(stamp[5:7]) - 1]} {stamp[11:16]}"
+    except (ValueError, IndexError):
+        when = stamp
+    return f"{summary.title} · {when}"
+
+
+def _slug(title: str) -> str:
+    words = re.findall(r"[A-Za-z0-9]+", title)[:8]
+    return "-".join(words).lower() or "conversation"
+
+
+@dataclass
+class ConversationHandler:
+    """A reader's kept conversations on the page."""
+
+    store: ConversationStore
+    exports: Path  # a folder Gradio serves files from (the upload folder's exports/)
+    max_history_turns: int
+
+    @staticmethod
+    def reader(username: str | None, browser_id: object) -> tuple[str, str]:
+        """(the browser id to keep, the owner): the login's user, else this browser's id (a new
+        one when it has none or one that is not ours)."""
+        kept = (
+            browser_id if isinstance(browser_id, str) and _BROWSER_ID.fullmatch(browser_id) else ""
+        )
+        kept = kept or new_browser_id()
+        return kept, user_owner(username) if username else browser_owner(kept)
+
+    def listing(self, session: ChatSession) -> tuple[Choices, str | None]:
+        """The side list's choices and the one open now (None: a new conversation)."""
+        if session.owner is None:
+            return [], None
+        summaries = self.store.summaries(session.owner)[:SHOWN]
+        ids = {s.id for s in summaries}
+        current = session.conversation_id if session.conversation_id in ids else None
+        return [(list_label(s), s.id) for s in summaries], current
+
+    def keep(self, session: ChatSession, question: str, answer: Answer, html: str) -> None:
+        """Keep an answered question in the reader's open conversation (a new one if none).
+        A failure to keep is logged, never a reason to lose the answer on the page."""
+        if session.owner is None:
+            return
+        try:
+            kept = self.store.append(session.owner, session.conversation_id, question, answer, html)
+        except AssistantError:
+            log.exception("keeping the conversation failed")
+            return
+        session.conversation_id = kept.id
+
+    def reopen(
+        self, session: ChatSession, conversation_id: str | None
+    ) -> tuple[list[Message], ChatSession, str]:
+        """The messages of a kept conversation and a session continuing it, and a notice (""
+        when it opened; otherwise the page keeps what it shows)."""
+        if session.owner is None or not conversation_id:
+            return [], session, ""
+        try:
+            conversation = self.store.load(session.owner, conversation_id)
+        except ConversationNotFound:
+            return [], session.fresh(), render.notice_html("That conversation is gone.", "warn")
+        return self.messages(conversation), self.continuing(session, conversation), ""
+
+    @staticmethod
+    def messages(conversation: Conversation) -> list[Message]:
+        shown: list[Message] = []
+        for e in conversation.exchanges:
+            html = (
+                e.html
+                or f'<div class="answer"><p class="answer-text">{render.esc(e.text)}</p></div>'
+            )
+            shown += [
+                {"role": "user", "content": render.user_html(e.question)},
+                {"role": "assistant", "content": html},
+            ]
+        return shown
+
+    def continuing(self, session: ChatSession, conversation: Conversation) -> ChatSession:
+        """A session whose next question follows `conversation`, its answers ratable again."""
+        resumed = session.fresh()
+        resumed.conversation_id = conversation.id
+        resumed.turns = conversation.turns()[-self.max_history_turns :]
+        for i, e in enumerate(conversation.exchanges):
+            resumed.exchanges[2 * i + 1] = Exchange(
+                question=e.question,
+                answer=e.text,
+                citations=list(e.answer.get("citations") or []),
+                abstained=bool(e.answer.get("abstained")),
+            )
+        return resumed
+
+    def title(self, session: ChatSession) -> str | None:
+        """The open conversation's title (None: nothing kept is open)."""
+        if session.owner is None or session.conversation_id is None:
+            return None
+        try:
+            return self.store.load(session.owner, session.conversation_id).title
+        except ConversationNotFound:
+            return None
+
+    def delete(self, session: ChatSession) -> tuple[ChatSession, str]:
+        """Delete the open conversation; (a new session, what happened)."""
+        if session.owner is None or session.conversation_id is None:
+            return session, render.notice_html("No kept conversation is open.", "warn")
+        title = self.title(session) or ""
+        self.store.delete(session.owner, session.conversation_id)
+        shutil.rmtree(self.exports / session.conversation_id, ignore_errors=True)
+        return session.fresh(), render.notice_html(f"Deleted “{title}”.")
+
+    def export(self, session: ChatSession) -> str | None:
+        """The open conversation written as Markdown for download (its path), or None."""
+        if session.owner is None or session.conversation_id is None:
+            return None
+        try:
+            conversation = self.store.load(session.owner, session.conversation_id)
+        except ConversationNotFound:
+            return None
+        # in a folder named by the unguessable id: the page's file route serves it by its path
+        folder = self.exports / conversation.id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{_slug(conversation.title)}.md"
+        path.write_text(conversation_markdown(conversation), encoding="utf-8")
+        return str(path)
