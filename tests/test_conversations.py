@@ -321,9 +321,12 @@ def test_chat_is_kept_and_resume_continues_it(
     answerer = app.runtime.answerer
     assert isinstance(answerer, FakeAnswerer)
     question, history, _ = answerer.calls[-1]
-    assert [t.content for t in history][
-        0
-    ] == "How many ships?"  # the follow-up saw the conversation
+    # the follow-up was asked with the resumed conversation as its history
+    assert question == "Since when?"
+    assert [(t.role, t.content) for t in history] == [
+        ("user", "How many ships?"),
+        ("assistant", first_answer),
+    ]
     assert [s.questions for s in store.summaries(TERMINAL)] == [2]
     # --resume ID continues that one; /new starts another
     chat(app, capsys, monkeypatch, "Then?\n/new\nWho?\n", "--resume", summary.id)

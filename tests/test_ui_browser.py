@@ -293,6 +293,8 @@ def test_conversations_are_private(page: Watched, browser: Any, server: tuple[st
         second.goto(server[0])
         second.wait_for_selector("#question textarea")
         assert second.locator("#chatbot .bot, #chatbot .user").count() == 0
+        second.wait_for_timeout(1000)  # the page's load event fills the side list
+        assert second.locator("#conversation-list label").count() == 0  # not the other's
     finally:
         other.close()
 
@@ -472,6 +474,21 @@ def test_add_a_page_by_address_and_see_its_date_and_link_on_the_source_card(
     assert "two years ago" in card.locator("blockquote mark.quote").inner_text()
     card.scroll_into_view_if_needed()
     card.screenshot(path=str(SCREENSHOTS / "web-source.png"))
+
+    # reload the page, reopen the earlier conversation, export it and check the Markdown
+    p.reload()
+    p.wait_for_selector("#question textarea")
+    p.locator("#conversation-list label", has_text=WEB_QUESTION).click()
+    reopened = p.locator("#chatbot .source-card", has_text="Tokyo budget rises").first
+    reopened.wait_for()
+    assert reopened.locator(".date-note").inner_text() == "source dated 12 May 2024"
+    with p.expect_download() as download:
+        p.locator("#export-conversation").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text.startswith(f"# {WEB_QUESTION}\n") and f"## 1. {WEB_QUESTION}\n" in text
+    assert "Tokyo budget rises, The Daily, 12 May 2024 — paragraph" in text
+    assert "two years ago" in text and "   > (source dated 12 May 2024)" in text
+    assert f"by Jane Doe · <{address}>" in text
 
     runtime = server[1]
     [record] = [r for r in runtime.knowledge.documents() if r.path == address]

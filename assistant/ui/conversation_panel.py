@@ -104,7 +104,7 @@ class ConversationEvents:
                 "",
                 "<p class='muted'>No kept conversation is open.</p>",
             )
-        question = f'<p class="confirm-text">Delete “{render.esc(title)}”? It cannot be undone.</p>'
+        question = f'<p class="delete-text">Delete “{render.esc(title)}”? It cannot be undone.</p>'
         return gr.update(visible=True), question, ""
 
     def do_delete(
