@@ -18,7 +18,14 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.ui_helpers import NEW_DOC, NEW_DOC_NAME, NEW_DOC_QUESTION, real_runtime_copy, serving
+from tests.ui_helpers import (
+    NEW_DOC,
+    NEW_DOC_NAME,
+    NEW_DOC_QUESTION,
+    ask,
+    real_runtime_copy,
+    serving,
+)
 from tests.web_site import Site, site_fixture  # noqa: F401  (the `site` fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -117,20 +124,6 @@ def page(browser: Any, server: tuple[str, Any]) -> Iterator[Watched]:
     yield watched
     watched.check_clean()
     context.close()
-
-
-def ask(page: Any, question: str) -> Any:
-    """Type a question, send it, and return the locator of the finished answer."""
-    answers = page.locator("#chatbot .bot")
-    before = page.locator("#chatbot .answer:not(.pending), #chatbot .declined").count()
-    page.locator("#question textarea").fill(question)
-    page.locator("#ask-button").click()
-    page.wait_for_function(
-        "n => document.querySelectorAll("
-        "'#chatbot .answer:not(.pending), #chatbot .declined').length > n",
-        arg=before,
-    )
-    return answers.last
 
 
 def test_cited_answer_with_a_checkable_source(page: Watched) -> None:

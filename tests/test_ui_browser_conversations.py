@@ -17,7 +17,7 @@ from assistant.chats.store import ConversationStore, user_owner
 from assistant.config import Settings
 from assistant.runtime import Runtime
 from assistant.testing import FakeAnswerer, FakeEmbedder, InMemoryStore
-from tests.ui_helpers import serving
+from tests.ui_helpers import ask, serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -72,17 +72,6 @@ def open_page(browser: Any, url: str) -> Any:
     page.goto(url)
     page.wait_for_selector("#question textarea")
     return page
-
-
-def ask(page: Any, question: str) -> None:
-    before = page.locator("#chatbot .answer:not(.pending), #chatbot .declined").count()
-    page.locator("#question textarea").fill(question)
-    page.locator("#ask-button").click()
-    page.wait_for_function(
-        "n => document.querySelectorAll("
-        "'#chatbot .answer:not(.pending), #chatbot .declined').length > n",
-        arg=before,
-    )
 
 
 def listed(page: Any, count: int) -> list[str]:

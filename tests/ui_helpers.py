@@ -48,3 +48,17 @@ def real_runtime_copy(tmp_path_factory: pytest.TempPathFactory, kb_dir: Path, em
     data = tmp_path_factory.mktemp("ui-data") / "data"
     shutil.copytree(kb_dir, data)
     return Runtime(Settings(data_dir=data), embedder_override=embedder)
+
+
+def ask(page: Any, question: str) -> Any:
+    """Type a question, send it, and return the locator of the finished answer."""
+    answers = page.locator("#chatbot .bot")
+    before = page.locator("#chatbot .answer:not(.pending), #chatbot .declined").count()
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask-button").click()
+    page.wait_for_function(
+        "n => document.querySelectorAll("
+        "'#chatbot .answer:not(.pending), #chatbot .declined').length > n",
+        arg=before,
+    )
+    return answers.last
