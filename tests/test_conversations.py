@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -149,11 +151,11 @@ def test_the_export_has_numbered_citations_with_their_quotes(store: Conversation
     assert "## 1. How many &lt;ships&gt;?" in text and "## 2. And last year?" in text
     assert "Twelve ships. [1]" in text
     assert (
-        "1. Fleet &lt;b&gt;notes&lt;/b&gt; — paragraph 2 (`doc-1`)\n"
+        "1. Fleet &lt;b&gt;notes&lt;/b&gt; — paragraph 2 (doc-1)\n"
         "   > “The fleet has twelve ships.”" in text
     )
     assert (
-        "1. Fleet &lt;b&gt;notes&lt;/b&gt;, Fleet Weekly, 12 May 2024 — paragraph 2 (`doc-1`)\n"
+        "1. Fleet &lt;b&gt;notes&lt;/b&gt;, Fleet Weekly, 12 May 2024 — paragraph 2 (doc-1)\n"
         "   > “It grew last year.”\n   >\n   > (source dated 12 May 2024)\n"
         "   by A. Writer · <https://example.org/fleet>" in text
     )
@@ -190,9 +192,7 @@ def runtime(tmp_path: Path) -> Runtime:
 
 def handlers(runtime: Runtime, tmp_path: Path) -> tuple[ChatHandler, ConversationHandler]:
     kept = ConversationHandler(
-        ConversationStore.in_data_dir(runtime.settings.data_dir),
-        exports=tmp_path / "exports",
-        max_history_turns=2,
+        ConversationStore.in_data_dir(runtime.settings.data_dir), max_history_turns=2
     )
     chat = ChatHandler(
         runtime.chain,
@@ -221,10 +221,11 @@ def test_answers_are_kept_listed_reopened_and_continued(runtime: Runtime, tmp_pa
     messages: list[dict[str, str]] = []
     for question in ("How many ships?", "Since when?", "Who?"):
         _, messages, session = list(chat.respond(question, messages, session))[-1]
-    choices, current = kept.listing(session)
+    choices, current, total = kept.listing(session)
+    assert total == 1
     assert [label.split(" · ")[0] for label, _ in choices] == ["How many ships?"]
     assert current == session.conversation_id and choices[0][1] == current
-    assert kept.listing(ChatSession(owner=BOB)) == ([], None)
+    assert kept.listing(ChatSession(owner=BOB)) == ([], None, 0)
     # reopened in a new page: the same messages, the chain's latest turns, answers ratable
     shown, resumed, notice = kept.reopen(ChatSession(owner=ALICE), current)
     assert notice == "" and shown == messages
@@ -249,7 +250,7 @@ def test_a_page_without_a_reader_keeps_nothing(runtime: Runtime, tmp_path: Path)
     chat, kept = handlers(runtime, tmp_path)
     _, messages, session = list(chat.respond("How many ships?", [], ChatSession()))[-1]
     assert "twelve ships" in messages[-1]["content"] and session.conversation_id is None
-    assert kept.listing(session) == ([], None) and kept.export(session) is None
+    assert kept.listing(session) == ([], None, 0) and kept.export(session) is None
 
 
 def test_delete_and_export_act_on_the_open_conversation(runtime: Runtime, tmp_path: Path) -> None:
@@ -261,7 +262,7 @@ def test_delete_and_export_act_on_the_open_conversation(runtime: Runtime, tmp_pa
     assert "## 1. How many ships?" in text and "   > “" in text and "[1]" in text
     fresh, notice = kept.delete(session)
     assert "Deleted “How many ships?”" in notice and fresh.conversation_id is None
-    assert kept.listing(fresh) == ([], None) and not path.exists()
+    assert kept.listing(fresh) == ([], None, 0) and not path.exists()
     shown, after, notice = kept.reopen(fresh, session.conversation_id)
     assert shown == [] and "gone" in notice and after.conversation_id is None
 
@@ -376,3 +377,125 @@ def test_conversations_list_export_delete(
     assert (code, out) == (0, f"deleted {row['id']} (“How many ships?”)\n")
     code, _, err = run_main(capsys, ["conversations", "delete", row["id"]], obj=app)
     assert (code, err) == (1, f"error: no conversation '{row['id']}'\n")
+
+
+# ---- what the review found ----
+
+
+def test_the_export_makes_no_markdown_of_what_it_quotes(store: ConversationStore) -> None:
+    hostile = "# Heading [1] [x](javascript:alert(1)) ![i](http://t.example/p.png) `c` *e* | t"
+    answer = cited(hostile, "1. a [link](http://x.example) <img src=x>")
+    answer.citations[0] = dataclasses.replace(answer.citations[0], document_id="doc`1")
+    text = conversation_markdown(store.append(ALICE, None, "- a list? [2](x)", answer))
+    assert (
+        "\n\\# Heading [1] \\[x\\]\\(javascript:alert(1)) !\\[i\\]\\(http://t.example/p.png)"
+        in text
+    )
+    assert "\\`c\\` \\*e\\* \\| t" in text
+    assert "## 1. \\- a list? [2]\\(x)" in text  # the marker stays, the link does not form
+    assert "   > “1\\. a \\[link\\]\\(http://x.example) &lt;img src=x&gt;”" in text
+    assert "(doc\\`1)" in text
+    for made in ("](", "<img", "\n#  Heading", "\n# Heading"):
+        assert made not in text
+
+
+def test_a_stored_file_of_the_wrong_shape_is_one_line_everywhere(
+    app: AppContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = ConversationStore.in_data_dir(app.settings.data_dir)
+    kept = store.append(TERMINAL, None, "How many ships?", cited("Twelve. [1]", "twelve"))
+    path = store._folder(TERMINAL) / f"{kept.id}.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["exchanges"][0]["answer"]["sentences"] = ["not an object"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert store.summaries(TERMINAL) == []
+    code, _, err = run_main(capsys, ["conversations", "export", kept.id], obj=app)
+    assert code == 1 and err.startswith(f"error: conversation '{kept.id}' cannot be read: ")
+    assert err.count("\n") == 1
+
+
+def first_answer(kept: ConversationHandler) -> str:
+    [summary] = kept.store.summaries(ALICE)
+    return kept.store.load(ALICE, summary.id).exchanges[0].text
+
+
+def test_a_reopened_answer_is_rated_with_the_turns_before_it(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    from assistant.ui.feedback import FeedbackLog
+    from assistant.ui.handlers import FeedbackHandler
+
+    chat, kept = handlers(runtime, tmp_path)
+    session = ChatSession(owner=ALICE)
+    messages: list[dict[str, str]] = []
+    for question in ("How many ships?", "Since when?"):
+        _, messages, session = list(chat.respond(question, messages, session))[-1]
+    live = session.exchanges[3].history
+    _, resumed, _ = kept.reopen(ChatSession(owner=ALICE), session.conversation_id)
+    assert resumed.exchanges[3].history == live
+    assert [t["content"] for t in live] == ["How many ships?", first_answer(kept)]
+    feedback = FeedbackHandler(FeedbackLog(tmp_path / "feedback.jsonl"), tmp_path / "exports")
+    feedback.rate(resumed, 3, False)
+    [logged] = [json.loads(line) for line in (tmp_path / "feedback.jsonl").read_text().splitlines()]
+    assert logged["question"] == "Since when?" and logged["history"] == live
+
+
+def test_exports_are_private_files_deleted_with_their_conversation(
+    store: ConversationStore,
+) -> None:
+    kept = store.append(ALICE, None, "How many ships?", cited("Twelve. [1]", "twelve"))
+    path = store.export(ALICE, kept.id, conversation_markdown)
+    assert path.parent == store.exports / kept.id and (path.stat().st_mode & 0o777) == 0o600
+    with pytest.raises(ConversationNotFound):
+        store.export(BOB, kept.id, conversation_markdown)
+    assert store.delete(ALICE, kept.id) and not path.parent.exists()
+
+
+def test_the_page_says_what_it_could_not_do(runtime: Runtime, tmp_path: Path) -> None:
+    chat, kept = handlers(runtime, tmp_path)
+    _, _, session = list(chat.respond("How many ships?", [], ChatSession(owner=ALICE)))[-1]
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the exports folder should be")
+    kept.store.exports = blocked / "exports"
+    assert kept.export(session) is None  # no download offered, no exception
+    kept.store.root.chmod(0o500)
+    try:
+        folder = kept.store._folder(ALICE)
+        folder.chmod(0o500)
+        (folder / ".lock").chmod(0o400)
+        after, notice = kept.delete(session)
+        if os.geteuid() != 0:  # root writes anyway
+            assert "cannot delete conversation" in notice and after is session
+    finally:
+        kept.store.root.chmod(0o700)
+        kept.store._folder(ALICE).chmod(0o700)
+
+
+def test_the_side_list_says_when_it_shows_only_the_latest(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.ui.conversations as conversations
+
+    monkeypatch.setattr(conversations, "SHOWN", 2)
+    chat, kept = handlers(runtime, tmp_path)
+    session = ChatSession(owner=ALICE)
+    for question in ("One?", "Two?", "Three?"):
+        _, _, session = list(chat.respond(question, [], session.fresh()))[-1]
+    choices, current, total = kept.listing(session)
+    assert [label.split(" · ")[0] for label, _ in choices] == ["Three?", "Two?"]
+    assert (total, current) == (3, session.conversation_id)
+
+
+def test_the_terminal_reaches_a_web_logins_conversations(
+    app: AppContext, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ConversationStore.in_data_dir(app.settings.data_dir)
+    web = store.append(user_owner("ann"), None, "How many ships?", cited("Twelve. [1]", "twelve"))
+    code, out, _ = run_main(capsys, ["conversations", "list", "--user", "ann", "--json"], obj=app)
+    assert [row["id"] for row in json.loads(out)] == [web.id]
+    code, out, _ = chat(app, capsys, monkeypatch, "Since when?\n", "--resume", "--user", "ann")
+    assert code == 0 and out.startswith("Continuing “How many ships?” (1 question")
+    assert len(store.load(user_owner("ann"), web.id).exchanges) == 2
+    assert store.summaries(TERMINAL) == []
+    code, out, _ = run_main(capsys, ["conversations", "delete", web.id, "--user", "ann"], obj=app)
+    assert (code, out) == (0, f"deleted {web.id} (“How many ships?”)\n")

@@ -18,6 +18,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from collections.abc import Callable
@@ -517,3 +518,44 @@ def test_a_child_forked_while_another_thread_parses_a_date_does_not_hang() -> No
 
     with _strptime._cache_lock:  # what a thread inside strptime holds
         assert run_in_child(_parse_a_date, timeout=10) == 2024
+
+
+_HELD = threading.Lock()  # held by the test while it forks: a lock a child inherits held
+
+
+def _take_the_held_lock() -> int:
+    with _HELD:  # a forked child waits here for ever; a spawned one has a lock of its own
+        return os.getpid()
+
+
+def _busy(seconds: float) -> int:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return os.getpid()
+
+
+def test_a_child_blocked_on_an_inherited_lock_is_read_again_in_a_new_process(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # any lock another thread held at the fork (not only strptime's) would hang a forked child
+    # until the time limit; one that uses no CPU for STALL_S is read again in a spawned child
+    from assistant.documents import worker
+
+    monkeypatch.setattr(worker, "STALL_S", 1.0)
+    started = time.monotonic()
+    with _HELD:
+        pid = worker.run_in_child(_take_the_held_lock, timeout=60)
+    assert time.monotonic() - started < 30  # not the 60 s limit
+    assert pid != os.getpid() and "made no progress for 1.0 s" in caplog.text
+    assert parse_children() == []
+
+
+def test_a_child_that_works_is_not_taken_for_a_blocked_one(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from assistant.documents import worker
+
+    monkeypatch.setattr(worker, "STALL_S", 0.5)
+    assert worker.run_in_child(_busy, 2.0, timeout=60) != os.getpid()
+    assert "made no progress" not in caplog.text

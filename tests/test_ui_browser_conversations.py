@@ -4,6 +4,7 @@ quotes, and is deleted after a confirmation; lists are per browser, or per login
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,7 +14,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from assistant.chats.store import ConversationStore, user_owner
+from assistant.chats.markdown import conversation_markdown
+from assistant.chats.store import Conversation, ConversationStore, user_owner
 from assistant.config import Settings
 from assistant.runtime import Runtime
 from assistant.testing import FakeAnswerer, FakeEmbedder, InMemoryStore
@@ -115,7 +117,13 @@ def test_reload_reopen_continue_export_and_delete(browser: Any, tmp_path: Path) 
             "## 2. When was it founded?",
             "## 3. Where was it founded?",
         ]
-        assert "The fleet has twelve ships. [1]" in text or "twelve ships" in text
+        [kept] = [
+            Conversation.from_json(json.loads(path.read_text(encoding="utf-8")))
+            for path in (tmp_path / "data" / "conversations").glob("*/*.json")
+        ]
+        assert text == conversation_markdown(kept)  # the download is the kept conversation
+        first_answer = " ".join(kept.exchanges[0].text.split())  # on one line in the export
+        assert f"\n\n{first_answer}\n" in text and "twelve ships" in first_answer
         assert "1. Fleet notes — " in text and "   > “" in text and "[1]" in text
 
         page.locator("#new-conversation").click()

@@ -1,17 +1,18 @@
 """A kept conversation as Markdown: each question, its answer with its [n] markers, and under it
 the numbered sources with the quotes the markers point to, so the export is checkable on its own.
 
-Text that came from a reader or a document is escaped (`&`, `<`, `>`), so a viewer that renders
-HTML in Markdown shows it as text; a line of it can never start a heading or a list.
+Text that came from a reader or a document is escaped (`_esc`), so a Markdown viewer shows it as
+text: no HTML, links, images, code or emphasis made from it, and no heading or list started by it.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from assistant.chats.store import Conversation, StoredExchange
-from assistant.markers import format_markers
+from assistant.markers import format_markers, parse_markers
 from assistant.source_label import date_note, display_date, heading_parts
 
 _MARKS = {
@@ -21,8 +22,33 @@ _MARKS = {
 }
 
 
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_LINE_START = re.compile(r"^([#=+-])|^(\d+)([.)])")
+
+
+def _esc_run(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SPECIAL.sub(r"\\\1", text)
+
+
 def _esc(text: str) -> str:
-    return " ".join(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split())
+    """Text as Markdown shows it literally, on one line: HTML, emphasis, code, links, images and
+    tables escaped, and nothing at its start can open a heading or a list. Citation markers
+    ("[1]", "[2, 3]") stay as they are, but a "(" after one is escaped, so no link is made."""
+    text = " ".join(text.split())
+    parts, at = [], 0
+    for marker in parse_markers(text):
+        parts.append(_esc_run(text[at : marker.bracket]) + text[marker.bracket : marker.end])
+        at = marker.end
+    parts.append(_esc_run(text[at:]))
+    escaped = "".join(parts).replace("](", "]\\(")
+    return _LINE_START.sub(_escape_start, escaped)
+
+
+def _escape_start(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\" + match.group(1)
+    return f"{match.group(2)}\\{match.group(3)}"  # "1." becomes "1\.": digits cannot be escaped
 
 
 def written_time(iso: str) -> str:
@@ -56,7 +82,7 @@ def _citation_lines(citation: dict[str, Any]) -> list[str]:
     }
     name = ", ".join(_esc(part) for part in heading_parts(str(citation.get("title", "")), metadata))
     head = f"{citation.get('n')}. {name} — {_esc(str(citation.get('location', '')))}"
-    lines = [head + f" (`{_esc(str(citation.get('document_id', '')))}`)"]
+    lines = [head + f" ({_esc(str(citation.get('document_id', '')))})"]
     quote = str(citation.get("quote", ""))
     lines.append(f"   > “{_esc(quote)}”")
     note = date_note(quote, metadata)

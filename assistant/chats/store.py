@@ -17,8 +17,10 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,8 +57,14 @@ def new_browser_id() -> str:
     return uuid.uuid4().hex
 
 
+def _slug(title: str) -> str:
+    """A file name's stem from a title: its first words, ASCII letters and digits only."""
+    words = re.findall(r"[A-Za-z0-9]+", title)[:8]
+    return "-".join(words).lower() or "conversation"
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")  # orders answers within one second
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,10 @@ class StoredExchange:
         answer = data.get("answer")
         if not isinstance(answer, dict) or not isinstance(answer.get("answer"), str):
             raise ValueError("an exchange needs an answer")
+        for key in ("citations", "sentences"):
+            items = answer.get(key, [])
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise ValueError(f"an answer's {key} must be a list of objects")
         html = data.get("html", "")
         return cls(
             data["question"],
@@ -166,14 +178,17 @@ class ConversationSummary:
 
 
 class ConversationStore:
-    """The conversations of every owner, under the data directory's `conversations/`."""
+    """The conversations of every owner, under the data directory's `conversations/`, and
+    their Markdown exports (`exports`: a folder the web page serves files from)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, exports: Path | None = None) -> None:
         self.root = root
+        self.exports = exports if exports is not None else root / "exports"
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> ConversationStore:
-        return cls(DataDir(data_dir).conversations)
+        folders = DataDir(data_dir)
+        return cls(folders.conversations, folders.conversation_exports)
 
     def _folder(self, owner: str) -> Path:
         return self.root / hashlib.sha256(owner.encode("utf-8")).hexdigest()[:32]
@@ -264,14 +279,39 @@ class ConversationStore:
         return conversation
 
     def delete(self, owner: str, conversation_id: str) -> bool:
-        """Delete the owner's conversation; whether there was one to delete."""
+        """Delete the owner's conversation and its export; whether there was one to delete."""
         path = self._path(owner, conversation_id)
-        with self._lock(owner):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                return False
+        try:
+            with self._lock(owner):
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    return False
+        except OSError as exc:
+            raise AssistantError(
+                f"cannot delete conversation '{conversation_id}': {exc.strerror or exc}"
+            ) from exc
+        shutil.rmtree(self.exports / conversation_id, ignore_errors=True)
         return True
+
+    def export(
+        self, owner: str, conversation_id: str, markdown: Callable[[Conversation], str]
+    ) -> Path:
+        """The owner's conversation written by `markdown` into its export folder (named by the
+        unguessable id; the file readable by this user only); its path."""
+        conversation = self.load(owner, conversation_id)
+        folder = self.exports / conversation.id
+        path = folder / f"{_slug(conversation.title)}.md"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(markdown(conversation))
+        except OSError as exc:
+            raise AssistantError(
+                f"cannot write the export of '{conversation_id}': {exc.strerror or exc}"
+            ) from exc
+        return path
 
     @staticmethod
     def _write(path: Path, conversation: Conversation) -> None:

@@ -23,11 +23,11 @@ def _store(app: AppContext) -> ConversationStore:
     return ConversationStore.in_data_dir(app.settings.data_dir)
 
 
-def _resumed(store: ConversationStore, which: str) -> Conversation:
-    """The terminal's conversation to continue: the latest, or the one with id `which`."""
+def _resumed(store: ConversationStore, owner: str, which: str) -> Conversation:
+    """The owner's conversation to continue: the latest, or the one with id `which`."""
     if which != LAST:
-        return store.load(TERMINAL, which)
-    latest = store.latest(TERMINAL)
+        return store.load(owner, which)
+    latest = store.latest(owner)
     if latest is None:
         raise AssistantError("there is no earlier conversation to resume: run `assistant chat`")
     return latest
@@ -46,6 +46,18 @@ def _show_resumed(conversation: Conversation, console: Console) -> None:
     console.print(last.text, markup=False)
 
 
+_USER = click.option(
+    "--user",
+    metavar="NAME",
+    default=None,
+    help="The conversations of this web login (default: the terminal's).",
+)
+
+
+def _owner(user: str | None) -> str:
+    return TERMINAL if user is None else user_owner(user)
+
+
 @click.command()
 @click.option(
     "--resume",
@@ -58,13 +70,14 @@ def _show_resumed(conversation: Conversation, console: Console) -> None:
 @click.option(
     "--no-keep", is_flag=True, help="Do not keep this conversation in the data directory."
 )
+@_USER
 @pass_app
-def chat(app: AppContext, resume: str | None, no_keep: bool) -> None:
+def chat(app: AppContext, resume: str | None, no_keep: bool, user: str | None) -> None:
     """A conversation in the terminal (follow-ups use the conversation; Ctrl-D to quit).
 
     It is kept in the data directory, so `assistant chat --resume` continues it later."""
-    store = _store(app)
-    conversation = _resumed(store, resume) if resume is not None else None
+    store, owner = _store(app), _owner(user)
+    conversation = _resumed(store, owner, resume) if resume is not None else None
     chain = app.runtime.chain
     console = Console(highlight=False, soft_wrap=True)
     history: list[Turn] = conversation.turns() if conversation else []
@@ -96,21 +109,9 @@ def chat(app: AppContext, resume: str | None, no_keep: bool) -> None:
         history += [Turn("user", question), Turn("assistant", answer.text)]
         if not no_keep:
             try:
-                conversation_id = store.append(TERMINAL, conversation_id, question, answer).id
+                conversation_id = store.append(owner, conversation_id, question, answer).id
             except AssistantError as exc:
                 console.print(f"warning: {exc}", style="yellow", markup=False)
-
-
-_USER = click.option(
-    "--user",
-    metavar="NAME",
-    default=None,
-    help="The conversations of this web login (default: the terminal's).",
-)
-
-
-def _owner(user: str | None) -> str:
-    return TERMINAL if user is None else user_owner(user)
 
 
 @click.group()

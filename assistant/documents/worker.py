@@ -19,8 +19,11 @@ Where the platform can fork (Linux, macOS), the child is forked for each call:
 - Forking a process that has other threads (a web server) is only safe for code that needs no
   lock another thread may have held at the fork. The child runs only the parsers (pure Python,
   lxml, zlib) and leaves with `os._exit` (no atexit handlers, no flushing of buffers it
-  inherited); the worst a lock inherited in a held state could do is hang the child, and the
-  wall-clock limit kills a hung child like any other.
+  inherited); the worst a lock inherited in a held state could do is hang the child. A parse
+  uses the CPU until it ends, so a child whose CPU time has not moved for STALL_S seconds (Linux:
+  /proc) is taken to be blocked on such a lock: it is killed and the call is made again, once, in
+  a spawned child (a fresh interpreter, no inherited locks) within what is left of the time
+  limit. Elsewhere the wall-clock limit kills a hung child like any other.
 
 Elsewhere (Windows) the child is started with multiprocessing's 'spawn': a fresh interpreter
 a call, slower to start, that sees only what `function` and `args` carry (they must pickle).
@@ -29,6 +32,7 @@ a call, slower to start, that sees only what `function` and `args` carry (they m
 from __future__ import annotations
 
 import _strptime  # imported here, in the parent, so that a child never imports it
+import logging
 import math
 import multiprocessing
 import os
@@ -45,16 +49,23 @@ from typing import Any, TypeVar
 __all__ = ["ChildCrashed", "ChildTimedOut", "run_in_child"]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _CAN_FORK = hasattr(os, "fork")
 _FORK_LOCK = threading.Lock()
 _HEADER = struct.Struct("<Q")  # the length of the pickled outcome that follows it
 _READ_SIZE = 1 << 20
 _CRASH_GRACE_S = 1.0  # how long a child that closed its pipe without a result may take to exit
+STALL_S = 5.0  # a forked child using no CPU this long is blocked: spawned again (see above)
+_STALL_POLL_S = 0.5
 
 
 class ChildTimedOut(Exception):
     """The child was still working at the deadline; it has been killed and reaped."""
+
+
+class _ChildStalled(Exception):
+    """The forked child used no CPU for STALL_S seconds; it has been killed and reaped."""
 
 
 class ChildCrashed(Exception):
@@ -80,7 +91,15 @@ def run_in_child(
     memory = None if memory_mb is None else int(memory_mb * 1024 * 1024)
     call = (function, args, memory, timeout)
     if method == "fork":
-        payload = _run_forked(call, timeout)
+        started = time.monotonic()
+        try:
+            payload = _run_forked(call, timeout)
+        except _ChildStalled:
+            left = timeout - (time.monotonic() - started)
+            log.warning(
+                "a parse made no progress for %s s: reading it again in a new process", STALL_S
+            )
+            payload = _run_spawned((function, args, memory, left), left, "spawn")
     else:
         payload = _run_spawned(call, timeout, method)
     status, value = payload
@@ -181,7 +200,7 @@ def _run_forked(call: _Call, timeout: float) -> Any:
                 os._exit(code)
         os.close(writer)  # the child holds the only writing end: its end is our end-of-file
     try:
-        data = _read_message(reader, deadline)
+        data = _read_message(reader, deadline, _CpuWatch(pid))
         if data is None:
             raise ChildTimedOut(f"no result after {timeout} s")
         if not data:
@@ -195,17 +214,44 @@ def _run_forked(call: _Call, timeout: float) -> Any:
             _reap(pid, grace=0.0)
 
 
-def _read_message(fd: int, deadline: float) -> bytes | None:
+class _CpuWatch:
+    """Whether a child has stopped using the CPU for STALL_S seconds (Linux /proc; elsewhere
+    never said)."""
+
+    def __init__(self, pid: int) -> None:
+        self.path = f"/proc/{pid}/stat"
+        self.ticks: int | None = None
+        self.since = time.monotonic()
+
+    def stalled(self) -> bool:
+        try:
+            with open(self.path, "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            ticks = int(fields[11]) + int(fields[12])  # utime + stime
+        except (OSError, IndexError, ValueError):
+            return False
+        now = time.monotonic()
+        if ticks != self.ticks:
+            self.ticks, self.since = ticks, now
+            return False
+        return now - self.since >= STALL_S
+
+
+def _read_message(fd: int, deadline: float, watch: _CpuWatch | None = None) -> bytes | None:
     """The child's message (a length, then that many bytes): b"" when the pipe ended before
-    all of it came, None at the deadline."""
+    all of it came, None at the deadline; _ChildStalled when `watch` says it stopped working."""
     poller = select.poll()  # not select.select: a server's descriptors may be over 1024
     poller.register(fd, select.POLLIN)
     received = bytearray()
     expected: int | None = None
     while expected is None or len(received) < _HEADER.size + expected:
         remaining = deadline - time.monotonic()
-        if remaining <= 0 or not poller.poll(math.ceil(remaining * 1000)):
+        if remaining <= 0:
             return None
+        if not poller.poll(math.ceil(min(remaining, _STALL_POLL_S) * 1000)):
+            if watch is not None and watch.stalled():
+                raise _ChildStalled()
+            continue
         chunk = os.read(fd, _READ_SIZE)
         if not chunk:
             return b""

@@ -9,6 +9,8 @@ Layout (ASSISTANT_DATA_DIR):
       open.lock              held while a process opens the store, so first opens take turns
     write.lock           held by whoever writes to any of the above
     conversations/       kept chats, one folder per owner (assistant/chats/store.py)
+    uploads/             the web page's upload folder, Gradio's temp folder (ui/uploads.py);
+      exports/conversations/<id>/   a conversation's Markdown export, for download
 
 The write lock has two policies, named for what the caller does when it is held elsewhere:
 `hold` (wait up to a timeout, then fail with a one-line StoreBusy: writers) and `attempt`
@@ -36,6 +38,8 @@ WRITE_LOCK = "write.lock"
 GENERATION = "assistant-generation"
 OPEN_LOCK = "open.lock"
 CONVERSATIONS = "conversations"
+UPLOADS = "uploads"
+CONVERSATION_EXPORTS = ("exports", "conversations")  # inside UPLOADS
 OPEN_WAIT = 120.0  # seconds one process waits for another to finish opening a new store
 
 
@@ -131,6 +135,8 @@ class DataDir:
         self.chroma = root / CHROMA
         self.write_lock = WriteLock(root / WRITE_LOCK)
         self.conversations = root / CONVERSATIONS
+        self.uploads = root / UPLOADS
+        self.conversation_exports = self.uploads.joinpath(*CONVERSATION_EXPORTS)
 
     def move_registry_aside(self) -> Path:
         """Rename an unreadable registry (with its WAL files) out of the way; the new name."""

@@ -104,10 +104,9 @@ class PageEvents:
         was kept in."""
         last: ChatUpdate | None = None
         for last in self.chat.respond(question, messages, session, sources):
-            yield *last, gr.skip(), gr.skip()
+            yield *last, *self.conversations.busy()
         if last is not None:
-            kept = self.conversations
-            yield *last, kept.listing(last[2]), kept.export(last[2])
+            yield *last, *self.conversations.settled(last[2])
 
     def source_filter(self, chosen: list[str] | None) -> Any:
         choices, kept = self.chat.source_choices(chosen)
@@ -183,8 +182,8 @@ def page_events(runtime: Runtime) -> tuple[PageEvents, ApiHandler]:
         )
 
     conversations = ConversationHandler(
-        ConversationStore.in_data_dir(settings.data_dir),
-        exports=inbox.folder / "exports" / "conversations",
+        # resolved, as the upload folder is: the exports are served from inside it
+        ConversationStore.in_data_dir(settings.data_dir.resolve()),
         max_history_turns=settings.max_history_turns,
     )
     chat = ChatHandler(
@@ -272,6 +271,11 @@ def _chat_main(kept: ConversationPanel) -> ChatTab:
         elem_id="source-filter",
         interactive=True,
     )
+    return ChatTab(chatbot, question, send, clear, *_feedback_box(), sources, kept)
+
+
+def _feedback_box() -> tuple[Any, Any, Any, Any]:
+    """The box for a comment on a rating: (the box, its note, the comment, its button)."""
     with gr.Group(visible=False, elem_id="feedback-box") as feedback_box:
         feedback_note = gr.HTML()
         with gr.Row(equal_height=True):
@@ -284,24 +288,14 @@ def _chat_main(kept: ConversationPanel) -> ChatTab:
             comment_send = gr.Button(
                 "Send comment", scale=1, min_width=160, elem_id="feedback-send"
             )
-    return ChatTab(
-        chatbot,
-        question,
-        send,
-        clear,
-        feedback_box,
-        feedback_note,
-        comment,
-        comment_send,
-        sources,
-        kept,
-    )
+    return feedback_box, feedback_note, comment, comment_send
 
 
 def wire_chat(events: PageEvents, chat: ChatTab, session: Any) -> None:
     """Asking (the box, the button, an example), starting over, rating and commenting."""
     asked = [chat.question, chat.chatbot, session]
-    chat_io = ([*asked, chat.sources], [*asked, chat.kept.listing, chat.kept.export])
+    kept = [chat.kept.listing, chat.kept.export, chat.kept.delete]
+    chat_io = ([*asked, chat.sources], [*asked, *kept])
     chat.question.submit(events.respond, *chat_io, **PRIVATE)
     chat.send.click(events.respond, *chat_io, **PRIVATE)
     chat.chatbot.example_select(events.pick_example, None, chat.question, **PRIVATE).then(

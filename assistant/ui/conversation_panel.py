@@ -20,6 +20,8 @@ from assistant.ui.session import ChatSession
 BROWSER_STORAGE_KEY = "assistant-reader"
 BROWSER_SECRET = "assistant-reader-id"
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+LIST_INFO = "Kept for you; pick one to reopen and continue it."
+EXPORT_REFRESH = 1200.0  # seconds; well under the hour after which Gradio deletes temp files
 
 
 @dataclass
@@ -40,7 +42,7 @@ def conversation_panel() -> ConversationPanel:
     """The list (first question and date, the latest first), Export and Delete."""
     listing = gr.Radio(
         label="Conversations",
-        info="Kept for you; pick one to reopen and continue it.",
+        info=LIST_INFO,
         choices=[],
         value=None,
         elem_id="conversation-list",
@@ -72,12 +74,27 @@ class ConversationEvents:
     handler: ConversationHandler
 
     def listing(self, session: ChatSession) -> Any:
-        choices, current = self.handler.listing(session)
-        return gr.update(choices=choices, value=current)
+        choices, current, total = self.handler.listing(session)
+        info = LIST_INFO if total <= len(choices) else f"The latest {len(choices)} of {total}."
+        return gr.update(choices=choices, value=current, info=info, interactive=True)
 
     def export(self, session: ChatSession) -> Any:
         path = self.handler.export(session)
         return gr.update(value=path, interactive=path is not None)
+
+    def refresh_export(self, session: ChatSession) -> Any:
+        """The open conversation's export written again (Gradio deletes files of its temp
+        folder an hour old: a reader who waits longer must still get the file)."""
+        return self.export(session) if session.conversation_id else gr.skip()
+
+    @staticmethod
+    def busy() -> tuple[Any, Any, Any]:
+        """While an answer streams: the list, Export and Delete wait for it."""
+        return (gr.update(interactive=False),) * 3
+
+    def settled(self, session: ChatSession) -> tuple[Any, Any, Any]:
+        """After an answer: the list with the conversation it was kept in, its export, Delete."""
+        return self.listing(session), self.export(session), gr.update(interactive=True)
 
     def open_page(
         self, browser_id: object, session: ChatSession, request: gr.Request
@@ -143,3 +160,4 @@ def wire_conversations(
     deleted = [panel.confirm_box, chatbot, session, panel.listing, panel.export, panel.notice]
     panel.confirm_button.click(events.do_delete, [session], deleted, **PRIVATE)
     panel.cancel_button.click(lambda: gr.update(visible=False), None, panel.confirm_box, **PRIVATE)
+    gr.Timer(EXPORT_REFRESH).tick(events.refresh_export, [session], [panel.export], **PRIVATE)

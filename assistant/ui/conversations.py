@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 from assistant.chats.markdown import conversation_markdown
 from assistant.chats.store import (
@@ -25,6 +23,7 @@ from assistant.chats.store import (
     user_owner,
 )
 from assistant.errors import AssistantError
+from assistant.serialise import history_json
 from assistant.types import Answer
 from assistant.ui import render
 from assistant.ui.session import ChatSession, Exchange
@@ -48,17 +47,11 @@ def list_label(summary: ConversationSummary) -> str:
     return f"{summary.title} · {when}"
 
 
-def _slug(title: str) -> str:
-    words = re.findall(r"[A-Za-z0-9]+", title)[:8]
-    return "-".join(words).lower() or "conversation"
-
-
 @dataclass
 class ConversationHandler:
     """A reader's kept conversations on the page."""
 
-    store: ConversationStore
-    exports: Path  # a folder Gradio serves files from (the upload folder's exports/)
+    store: ConversationStore  # its exports folder must be one Gradio serves files from
     max_history_turns: int
 
     @staticmethod
@@ -71,14 +64,16 @@ class ConversationHandler:
         kept = kept or new_browser_id()
         return kept, user_owner(username) if username else browser_owner(kept)
 
-    def listing(self, session: ChatSession) -> tuple[Choices, str | None]:
-        """The side list's choices and the one open now (None: a new conversation)."""
+    def listing(self, session: ChatSession) -> tuple[Choices, str | None, int]:
+        """The side list's choices (the SHOWN latest), the one open now (None: a new
+        conversation), and how many the reader has in all."""
         if session.owner is None:
-            return [], None
-        summaries = self.store.summaries(session.owner)[:SHOWN]
-        ids = {s.id for s in summaries}
+            return [], None, 0
+        summaries = self.store.summaries(session.owner)
+        shown = summaries[:SHOWN]
+        ids = {s.id for s in shown}
         current = session.conversation_id if session.conversation_id in ids else None
-        return [(list_label(s), s.id) for s in summaries], current
+        return [(list_label(s), s.id) for s in shown], current, len(summaries)
 
     def keep(self, session: ChatSession, question: str, answer: Answer, html: str) -> None:
         """Keep an answered question in the reader's open conversation (a new one if none).
@@ -120,16 +115,20 @@ class ConversationHandler:
         return shown
 
     def continuing(self, session: ChatSession, conversation: Conversation) -> ChatSession:
-        """A session whose next question follows `conversation`, its answers ratable again."""
+        """A session whose next question follows `conversation`, its answers ratable again
+        (each with the turns before it, as a rating of a live answer has)."""
         resumed = session.fresh()
         resumed.conversation_id = conversation.id
-        resumed.turns = conversation.turns()[-self.max_history_turns :]
+        turns = conversation.turns()
+        resumed.turns = turns[-self.max_history_turns :]
         for i, e in enumerate(conversation.exchanges):
+            before = turns[: 2 * i][-self.max_history_turns :] if self.max_history_turns else []
             resumed.exchanges[2 * i + 1] = Exchange(
                 question=e.question,
                 answer=e.text,
                 citations=list(e.answer.get("citations") or []),
                 abstained=bool(e.answer.get("abstained")),
+                history=history_json(before),
             )
         return resumed
 
@@ -147,8 +146,10 @@ class ConversationHandler:
         if session.owner is None or session.conversation_id is None:
             return session, render.notice_html("No kept conversation is open.", "warn")
         title = self.title(session) or ""
-        self.store.delete(session.owner, session.conversation_id)
-        shutil.rmtree(self.exports / session.conversation_id, ignore_errors=True)
+        try:
+            self.store.delete(session.owner, session.conversation_id)
+        except AssistantError as exc:
+            return session, render.error_html(str(exc))
         return session.fresh(), render.notice_html(f"Deleted “{title}”.")
 
     def export(self, session: ChatSession) -> str | None:
@@ -156,12 +157,8 @@ class ConversationHandler:
         if session.owner is None or session.conversation_id is None:
             return None
         try:
-            conversation = self.store.load(session.owner, session.conversation_id)
-        except ConversationNotFound:
+            path = self.store.export(session.owner, session.conversation_id, conversation_markdown)
+        except AssistantError as exc:  # ConversationNotFound included: nothing to download
+            log.warning("no export: %s", exc)
             return None
-        # in a folder named by the unguessable id: the page's file route serves it by its path
-        folder = self.exports / conversation.id
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{_slug(conversation.title)}.md"
-        path.write_text(conversation_markdown(conversation), encoding="utf-8")
         return str(path)

@@ -17,9 +17,10 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.documents.limits import format_size
 from assistant.errors import AssistantError
+from assistant.index.datadir import UPLOADS
 from assistant.knowledge import FileResult
 
-UPLOAD_FOLDER = "uploads"  # in the data directory: Gradio's temp folder for this app
+UPLOAD_FOLDER = UPLOADS  # in the data directory: Gradio's temp folder for this app
 
 
 def upload_folder(settings: Settings) -> Path:
