@@ -38,6 +38,11 @@ class DeclineReason(StrEnum):
     NOT_IN_SOURCES = "not in the sources"  # declined, for no more specific reason
 
 
+def plural(n: int, noun: str) -> str:
+    """ "1 chunk", "2 chunks"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def location_label(first: int, last: int | None = None, page: int | None = None) -> str:
     """Where a passage sits: "paragraph 4", "paragraphs 4\u20136", "page 2, paragraph 4"."""
     single = last is None or last == first

@@ -14,6 +14,7 @@ from typing import Any
 from assistant.chats.store import Conversation, StoredExchange
 from assistant.markers import format_markers, parse_markers
 from assistant.source_label import date_note, display_date, heading_parts
+from assistant.types import plural
 
 _MARKS = {
     "unsupported": "unsupported",
@@ -116,12 +117,11 @@ def exchange_markdown(number: int, exchange: StoredExchange) -> str:
 
 def conversation_markdown(conversation: Conversation) -> str:
     """The whole conversation as one Markdown document."""
-    count = len(conversation.exchanges)
     head = [
         f"# {_esc(conversation.title)}",
         "",
         f"Conversation started {written_time(conversation.created)}; "
-        f"{count} question{'s' if count != 1 else ''}. "
+        f"{plural(len(conversation.exchanges), 'question')}. "
         "Each answer's [n] markers refer to the sources listed under it.",
     ]
     parts = ["\n".join(head)]

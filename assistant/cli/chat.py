@@ -14,7 +14,7 @@ from assistant.chats.store import TERMINAL, Conversation, ConversationStore, use
 from assistant.cli.ask import render_answer
 from assistant.cli.context import AppContext, pass_app, print_json
 from assistant.errors import AssistantError
-from assistant.types import Turn
+from assistant.types import Turn, plural
 
 LAST = "last"
 
@@ -34,9 +34,8 @@ def _resumed(store: ConversationStore, owner: str, which: str) -> Conversation:
 
 
 def _show_resumed(conversation: Conversation, console: Console) -> None:
-    count = len(conversation.exchanges)
     console.print(
-        f"Continuing “{conversation.title}” ({count} question{'s' if count != 1 else ''}, "
+        f"Continuing “{conversation.title}” ({plural(len(conversation.exchanges), 'question')}, "
         f"last {written_time(conversation.updated)}). Its last exchange:",
         style="dim",
         markup=False,

@@ -23,6 +23,7 @@ from assistant.runtime import Runtime
 from assistant.ui import render
 from assistant.ui.api import ApiHandler
 from assistant.ui.conversation_panel import (
+    PRIVATE,
     ConversationEvents,
     ConversationPanel,
     conversation_panel,
@@ -59,7 +60,6 @@ HEADER = (
     "<p>Answers from the curated sources on Japan and a second Trump term. "
     "Every claim carries a numbered citation you can check.</p></div></div></header>"
 )
-PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 INGEST: dict[str, Any] = {"concurrency_id": "ingest", "concurrency_limit": 1}
 
 

@@ -19,7 +19,7 @@ from assistant.ui.session import ChatSession
 # hides nothing from the reader; fixed, so a restarted server still reads what browsers kept.
 BROWSER_STORAGE_KEY = "assistant-reader"
 BROWSER_SECRET = "assistant-reader-id"
-PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # every page event (app.py's too)
 LIST_INFO = "Kept for you; pick one to reopen and continue it."
 EXPORT_REFRESH = 1200.0  # seconds; well under the hour after which Gradio deletes temp files
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from assistant.chats.markdown import conversation_markdown
 from assistant.chats.store import (
@@ -24,6 +25,7 @@ from assistant.chats.store import (
 )
 from assistant.errors import AssistantError
 from assistant.serialise import history_json
+from assistant.source_label import MONTHS
 from assistant.types import Answer
 from assistant.ui import render
 from assistant.ui.session import ChatSession, Exchange
@@ -34,17 +36,15 @@ Choices = list[tuple[str, str]]  # (label, conversation id)
 Message = dict[str, str]
 _BROWSER_ID = re.compile(r"[0-9a-f]{32}")
 SHOWN = 100  # conversations in the side list, the most recent first
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
 def list_label(summary: ConversationSummary) -> str:
     """ "First question · 2 Dec 11:30" (the time of its last answer, UTC)."""
-    stamp = summary.updated
     try:
-        when = f"{int(stamp[8:10])} {_MONTHS[int(stamp[5:7]) - 1]} {stamp[11:16]}"
-    except (ValueError, IndexError):
-        when = stamp
-    return f"{summary.title} · {when}"
+        moment = datetime.fromisoformat(summary.updated)
+    except ValueError:
+        return f"{summary.title} · {summary.updated}"
+    return f"{summary.title} · {moment.day} {MONTHS[moment.month - 1][:3]} {moment:%H:%M}"
 
 
 @dataclass

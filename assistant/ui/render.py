@@ -24,6 +24,7 @@ from assistant.types import (
     Chunk,
     Citation,
     DocumentRecord,
+    plural,
 )
 from assistant.ui import source_meta
 
@@ -362,11 +363,6 @@ def ingest_html(report: IngestReport) -> str:
         f'<div class="ingest-results"><p class="ingest-summary">{esc(counts)}</p>'
         f"<ul>{''.join(items)}</ul></div>"
     )
-
-
-def plural(n: int, noun: str) -> str:
-    """ "1 chunk", "2 chunks"."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def notice_html(message: str, kind: str = "ok") -> str:
