@@ -499,3 +499,13 @@ def test_the_terminal_reaches_a_web_logins_conversations(
     assert store.summaries(TERMINAL) == []
     code, out, _ = run_main(capsys, ["conversations", "delete", web.id, "--user", "ann"], obj=app)
     assert (code, out) == (0, f"deleted {web.id} (“How many ships?”)\n")
+
+
+def test_a_reopened_conversation_keeps_as_many_turns_as_a_live_one(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    chat, kept = handlers(runtime, tmp_path)
+    _, _, session = list(chat.respond("How many ships?", [], ChatSession(owner=ALICE)))[-1]
+    kept.max_history_turns = 0  # the setting allows it: answers then use no earlier turns
+    _, resumed, _ = kept.reopen(ChatSession(owner=ALICE), session.conversation_id)
+    assert resumed.turns == [] and resumed.exchanges[1].history == []

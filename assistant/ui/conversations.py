@@ -26,7 +26,7 @@ from assistant.chats.store import (
 from assistant.errors import AssistantError
 from assistant.serialise import history_json
 from assistant.source_label import MONTHS
-from assistant.types import Answer
+from assistant.types import Answer, Turn
 from assistant.ui import render
 from assistant.ui.session import ChatSession, Exchange
 
@@ -120,9 +120,9 @@ class ConversationHandler:
         resumed = session.fresh()
         resumed.conversation_id = conversation.id
         turns = conversation.turns()
-        resumed.turns = turns[-self.max_history_turns :]
+        resumed.turns = self._latest(turns)
         for i, e in enumerate(conversation.exchanges):
-            before = turns[: 2 * i][-self.max_history_turns :] if self.max_history_turns else []
+            before = self._latest(turns[: 2 * i])
             resumed.exchanges[2 * i + 1] = Exchange(
                 question=e.question,
                 answer=e.text,
@@ -131,6 +131,10 @@ class ConversationHandler:
                 history=history_json(before),
             )
         return resumed
+
+    def _latest(self, turns: list[Turn]) -> list[Turn]:
+        """The last max_history_turns of `turns`, as a live session keeps them (none for 0)."""
+        return turns[max(0, len(turns) - self.max_history_turns) :]
 
     def title(self, session: ChatSession) -> str | None:
         """The open conversation's title (None: nothing kept is open)."""
