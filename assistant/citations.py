@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING
 
 from assistant.claims import is_connective, missing_names
 from assistant.evidence import (
+    WindowMatches,
     closest_windows,
     negation_verdict,
+    opposition_verdict,
     quantity_verdict,
     reader_verdict,
+    window_names_verdict,
 )
 from assistant.markers import format_markers, leading_markers, marker_numbers, strip_markers
 from assistant.types import (
@@ -230,9 +233,7 @@ def check_sentence(
     reasons = ["names not in the cited passage: " + ", ".join(unnamed)] if unnamed else []
     windows = [(n, _windows(sources[n])) for n in valid]
     matches = closest_windows(sentence, windows, embedder, windows_per_source)
-    verdicts = [quantity_verdict(sentence, passages, matches, valid, not unnamed)]
-    if reader is not None and not verdicts[0][0] and not unnamed:
-        verdicts.append(negation_verdict(sentence, matches))
+    verdicts = _rule_verdicts(sentence, passages, matches, valid, unnamed, reader is not None)
     contradicted = [c for c, _ in verdicts if c]
     if reader is None:
         if matches.best < min_similarity:
@@ -253,6 +254,27 @@ def check_sentence(
         reason="; ".join(contradicted + reasons),
         similarity=round(matches.best, 4),
     )
+
+
+def _rule_verdicts(
+    sentence: str,
+    passages: list[str],
+    matches: WindowMatches,
+    valid: tuple[int, ...],
+    unnamed: list[str],
+    reading: bool,
+) -> list[tuple[str | None, str | None]]:
+    """What the rules say: numbers compared as numbers; with the reader, also negation,
+    opposite words and names moved from the sentences that say this."""
+    verdicts = [quantity_verdict(sentence, passages, matches, valid, not unnamed)]
+    if not reading or verdicts[0][0] or unnamed:
+        return verdicts
+    for rule in (negation_verdict, opposition_verdict):
+        verdicts.append(rule(sentence, matches))
+        if verdicts[-1][0]:
+            return verdicts
+    verdicts.append(window_names_verdict(sentence, matches))
+    return verdicts
 
 
 def verify_answer(

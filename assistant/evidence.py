@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.claims import negated
+from assistant.claims import name_in, name_tokens, negated, passage_words
 from assistant.markers import format_markers
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def quantity_verdict(
 
     unmatched = unmatched_quantities(sentence, " ".join(passages))
     if not unmatched:
-        return None, None
+        return _year_elsewhere(sentence, matches) if named else (None, None)
     message = "numbers not in the cited passage: " + ", ".join(unmatched)
     units = {q.unit for q in quantities(sentence) if q.text in unmatched}
     if named and units & window_units(matches.quotes):
@@ -123,3 +123,49 @@ def reader_verdict(
         marker = format_markers([matches.candidates[worst][0]])
         return f'contradicted by {marker}: "{premises[worst]}"', None
     return None, f"the cited passage does not say this (entailment {best_entailed:.2f})"
+
+
+def _year_elsewhere(sentence: str, matches: WindowMatches) -> tuple[str | None, None]:
+    """A year of the sentence that its passage gives only elsewhere, where the sentences that say
+    this give another ("opened in 2022" against "the unit opened in 2023 ... waits in 2022")."""
+    from assistant.quantities import YEAR, quantities, unmatched_quantities
+
+    if matches.best_window is None:
+        return None, None
+    n, window = matches.best_window
+    years = [q for q in quantities(window) if q.unit == YEAR]
+    claimed = {q.text for q in quantities(sentence) if q.unit == YEAR}
+    moved = [t for t in unmatched_quantities(sentence, window) if t in claimed]
+    if not moved or not years:
+        return None, None
+    says = ", ".join(dict.fromkeys(q.text for q in years))
+    return f"contradicted by {format_markers([n])}: {', '.join(moved)} where it says {says}", None
+
+
+def opposition_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, None]:
+    """A contradiction when the sentence says the opposite of a closest window about the same
+    thing: an antonym, or up where it says down ("delays fell" / "delays rose")."""
+    from assistant.reading.lexicon import oppositions
+
+    for n, window in matches.candidates:
+        text = " ".join(q.text for q in window)
+        found = oppositions(sentence, text)
+        if found:
+            said, told = found[0].claim_word, found[0].passage_word
+            return (
+                f'contradicted by {format_markers([n])}: "{said}" where it says "{told}": "{text}"',
+                None,
+            )
+    return None, None
+
+
+def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
+    """Unsupported when the sentence names someone or something its passage names, but not in the
+    sentences that say what it claims (a name put in another's place)."""
+    if matches.best_window is None:
+        return None, None
+    words = passage_words(matches.best_window[1])
+    elsewhere = sorted(n for n in name_tokens(sentence) if not name_in(n, words))
+    if not elsewhere:
+        return None, None
+    return None, "the passage's sentences that say this do not name " + ", ".join(elsewhere)

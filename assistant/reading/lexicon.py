@@ -1,0 +1,124 @@
+"""Word knowledge for the reader: which words go opposite ways, read from WordNet.
+
+The trained cross-encoder reads "delays fell by 12 per cent" and "delays rose by 12 per cent" as
+near-identical. This module tells them apart the way a reader does: two words are *opposed* when
+WordNet calls them antonyms ("profit" / "loss") or when one verb says up and the other down
+("cut" / "raise", "fell" / "grew"); a claim contradicts a passage sentence when it uses one where
+the sentence uses the other *about the same thing* (they share a neighbouring word: "delays",
+"9 per cent"). Lemmas come from lemminflect; the word data (``weights/lexicon.json.gz``) is built
+from WordNet 3.0 by ``build_lexicon.py``. Nothing here knows a domain.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+
+LEXICON_FILE = Path(__file__).parent / "weights" / "lexicon.json.gz"
+CONTEXT = 2  # content words each side that say what a word is about
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*|\d+(?:[.,]\d+)*")
+# Function words, and words for amounts or hedges, which say nothing about what changes.
+_STOPWORDS = frozenset(
+    """a about above after again against all also although am among an and another any are
+    around as at be because been before being below besides between both but by can could did
+    do does doing down during each either even far few for from further had has have having he
+    her here hers him his how however i if in into is it its itself just largely mainly may me
+    might more most mostly much must my nearly no nor not of off on once only or other others
+    our out over own per cent percent roughly same she should since so some still such than that
+    the their them then there these they this those though through to together too under until
+    up upon very was we were what whereas when where which while who whom whose why will with
+    within without would yet you your said says say almost approximately""".split()
+)
+
+
+@dataclass(frozen=True)
+class Opposition:
+    """A word of the claim and the word of the passage it goes against."""
+
+    claim_word: str
+    passage_word: str
+
+
+@cache
+def _lexicon() -> dict[str, dict[str, object]]:
+    return json.loads(gzip.decompress(LEXICON_FILE.read_bytes()))
+
+
+@lru_cache(maxsize=50000)
+def lemmas(word: str) -> frozenset[str]:
+    """The word, lowercased, and every lemma lemminflect gives it (any part of speech)."""
+    from lemminflect import getAllLemmas
+
+    word = word.lower().replace("’", "'").removesuffix("'s").removesuffix("'")
+    found = {word}
+    for forms in getAllLemmas(word).values():
+        found.update(f.lower() for f in forms)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=50000)
+def direction(word: str) -> int:
+    """+1 if the word, as a verb, says up ("rose", "doubles"), -1 if down ("cut"), else 0."""
+    from lemminflect import getAllLemmas
+
+    table: dict[str, int] = _lexicon()["direction"]  # type: ignore[assignment]
+    low = word.lower()
+    verbs = {low, *getAllLemmas(low, upos="VERB").get("VERB", ())}
+    ways = {table[v] for v in verbs if v in table}
+    return ways.pop() if len(ways) == 1 else 0
+
+
+def _related(a: frozenset[str], b: frozenset[str], table: str) -> bool:
+    rows: dict[str, list[str]] = _lexicon()[table]  # type: ignore[assignment]
+    return any(w in b for lemma in a for w in rows.get(lemma, ()))
+
+
+def opposed(a: str, b: str) -> bool:
+    """Antonyms, or verbs of opposite direction."""
+    da, db = direction(a), direction(b)
+    if da and db and da == -db:
+        return True
+    return _related(lemmas(a), lemmas(b), "antonyms")
+
+
+def same_meaning(a: str, b: str) -> bool:
+    """The same lemma, or WordNet synonyms ("purchase" / "buy")."""
+    la, lb = lemmas(a), lemmas(b)
+    return bool(la & lb) or _related(la, lb, "synonyms")
+
+
+def content_words(text: str) -> list[str]:
+    """Words that carry content (and numbers), in order, without function words."""
+    return [w for w in _WORD.findall(text) if w.lower().replace("’", "'") not in _STOPWORDS]
+
+
+def _about(words: list[str], i: int) -> set[str]:
+    near = words[max(0, i - CONTEXT) : i] + words[i + 1 : i + 1 + CONTEXT]
+    return {lemma for w in near for lemma in lemmas(w)}
+
+
+def oppositions(claim: str, passage: str) -> list[Opposition]:
+    """Words of the claim that go against a word of the passage about the same thing.
+
+    A claim word counts only when the passage has neither it nor a synonym, and the passage word
+    it opposes is not in the claim too (a claim saying "rose" and "fell" of two things is not
+    opposing one of them).
+    """
+    said, told = content_words(claim), content_words(passage)
+    claim_lemmas = {lemma for w in said for lemma in lemmas(w)}
+    found: list[Opposition] = []
+    for i, word in enumerate(said):
+        if not word.isalpha() or any(same_meaning(word, w) for w in told):
+            continue
+        for j, other in enumerate(told):
+            if not other.isalpha() or lemmas(other) & claim_lemmas or not opposed(word, other):
+                continue
+            if _about(said, i) & _about(told, j):
+                found.append(Opposition(word, other))
+                break
+    return found

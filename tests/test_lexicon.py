@@ -1,0 +1,121 @@
+"""The reader's word knowledge (WordNet directions and antonyms) and the verifier rules built on
+it: opposite words about the same thing, a year moved from another sentence, a name put in
+another's place. The lexicon file is small and loads in well under a second, so these tests use
+the real one."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.citations import check_sentence
+from assistant.reading.lexicon import Opposition, direction, oppositions, same_meaning
+from assistant.testing import FakeEmbedder, FakeReader
+from assistant.types import Chunk
+
+
+@pytest.mark.parametrize(
+    ("word", "way"),
+    [
+        *[("rose", 1), ("grew", 1), ("doubled", 1), ("raises", 1)],
+        *[("fell", -1), ("cut", -1), ("declined", -1), ("lowers", -1)],
+        *[("number", 0), ("said", 0), ("visited", 0)],
+    ],
+)
+def test_verbs_that_say_up_or_down(word: str, way: int) -> None:
+    assert direction(word) == way
+
+
+def test_synonyms_are_the_same_meaning() -> None:
+    assert same_meaning("purchase", "buy")
+    assert same_meaning("bought", "buy")
+    assert not same_meaning("bought", "lent")
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "expected"),
+    [
+        (
+            "Ambulance handover delays fell by 12 per cent over the period.",
+            "Ambulance handover delays rose by 12 per cent over the period.",
+            [Opposition("fell", "rose")],
+        ),
+        (
+            "The bank cut its main interest rate to 4.5 per cent.",
+            "The bank raised its main interest rate to 4.5 per cent.",
+            [Opposition("cut", "raised")],
+        ),
+        (
+            "The company made a profit of $42 million in the quarter.",
+            "The company lost $42 million in the quarter.",
+            [Opposition("profit", "lost")],
+        ),
+    ],
+)
+def test_opposite_words_about_the_same_thing(
+    claim: str, passage: str, expected: list[Opposition]
+) -> None:
+    assert oppositions(claim, passage) == expected
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        # the same direction in other words
+        ("Waiting times fell from 250 to 165 minutes.", "The hospital cut its waiting times."),
+        # a synonym of the passage's verb
+        ("Northline will purchase most of the power.", "Northline will buy most of the power."),
+        # opposite directions, but of different things
+        (
+            "To cut costs, the council shut two branches.",
+            "The council closed two branches to save money, but extended opening hours.",
+        ),
+        # the claim says both words itself
+        ("Prices rose while wages fell.", "Prices rose while wages fell sharply."),
+    ],
+)
+def test_no_opposition_where_a_reader_sees_none(claim: str, passage: str) -> None:
+    assert oppositions(claim, passage) == []
+
+
+def _source(text: str) -> dict[int, Chunk]:
+    chunk = Chunk("c1", "doc-1", "A report", "report.md", text, 0, len(text), 1, 1)
+    return {1: chunk}
+
+
+HOSPITAL = (
+    "St Aldric Hospital cut its median waiting time from 250 minutes in 2022 to 165 in 2024. "
+    "Dr Helen Marsh credited a triage unit that opened in September 2023. "
+    "Ambulance handover delays, however, rose by 12 per cent over the same period. "
+    "The regional health board has promised 18 million pounds to add 60 beds."
+)
+
+
+def _check(sentence: str):  # type: ignore[no-untyped-def]
+    return check_sentence(sentence, (1,), _source(HOSPITAL), FakeEmbedder(), reader=FakeReader())
+
+
+def test_an_inverted_change_is_contradicted_and_says_which_words() -> None:
+    checked = _check(
+        "Ambulance handover delays, however, fell by 12 per cent over the same period."
+    )
+    assert checked.status == "contradicted"
+    assert '"fell" where it says "rose"' in checked.reason
+
+
+def test_a_year_taken_from_another_sentence_is_contradicted() -> None:
+    checked = _check("Dr Helen Marsh credited a triage unit that opened in September 2022.")
+    assert checked.status == "contradicted"
+    assert "2022 where it says 2023" in checked.reason
+
+
+def test_a_name_put_in_another_place_is_unsupported() -> None:
+    checked = _check("St Aldric Hospital has promised 18 million pounds to add 60 beds.")
+    assert checked.status != "supported"
+    assert "do not name aldric, hospital" in checked.reason
+
+
+def test_the_faithful_sentence_still_passes() -> None:
+    checked = _check(
+        "Ambulance handover delays, however, rose by 12 per cent over the same period."
+    )
+    assert checked.status == "supported", checked.reason
