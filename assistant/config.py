@@ -90,6 +90,14 @@ class Settings(BaseSettings):
         "words) is below this are never read; with none left the offline answerer declines. "
         "Chosen on japan-reader-dev and SQuAD 2.0 articles 6-8 (no answerable question lost).",
     )
+    broad_min_relevance: float = Field(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        description="For a broad question in scope (its best sentence reaches min_relevance), "
+        "the floor for the other points gathered: they share fewer of its words. Chosen on "
+        "japan-reader-dev.",
+    )
     max_answer_sentences: int = 2
     broad_answer_words: int = Field(120, ge=20, description="Word budget of a gathered answer.")
 

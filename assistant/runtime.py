@@ -139,6 +139,7 @@ class Runtime:
             self.reader,
             min_prob=min_prob,
             min_score=s.min_relevance,
+            broad_floor=s.broad_min_relevance,
             max_sentences=s.max_answer_sentences,
             broad_words=s.broad_answer_words,
         )

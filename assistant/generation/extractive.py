@@ -77,6 +77,7 @@ class ExtractiveAnswerer:
         shortlist: int = 12,
         broad_shortlist: int = 24,
         broad_min_score: float = 0.25,
+        broad_floor: float | None = None,
         broad_reader_weight: float = 4.0,
         broad_words: int = 120,
         duplicate_similarity: float = 0.8,
@@ -91,6 +92,7 @@ class ExtractiveAnswerer:
         self.shortlist = shortlist
         self.broad_shortlist = broad_shortlist
         self.broad_min_score = broad_min_score
+        self.broad_floor = min_score if broad_floor is None else broad_floor
         self.broad_reader_weight = broad_reader_weight
         self.broad_words = broad_words
         self.duplicate_similarity = duplicate_similarity
@@ -159,7 +161,11 @@ class ExtractiveAnswerer:
     def read(self, question: str, history: list[Turn], hits: list[ScoredChunk]) -> Reading:
         """Shortlist, then the reader's probability for each shortlisted sentence and part."""
         broad = is_broad(question)
-        candidates = [c for c in self.score(question, history, hits) if c.score >= self.min_score]
+        scored = self.score(question, history, hits)
+        floor = self.min_score
+        if broad and scored and scored[0].score >= self.min_score:
+            floor = min(floor, self.broad_floor)  # in scope: its points may share fewer words
+        candidates = [c for c in scored if c.score >= floor]
         if candidates and is_follow_up(question, history) and names_its_own_topic(question):
             # The context lifted the scores; a question with a topic of its own must reach the
             # floor without it, or it is about something the sources don't cover.

@@ -102,6 +102,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--mnli", type=int, default=16000)
     parser.add_argument("--snli", type=int, default=6000)
     parser.add_argument("--synthetic-nli", type=int, default=9000)
+    parser.add_argument(
+        "--lexical-nli",
+        type=int,
+        default=0,
+        help="pairs that turn on one word changed through WordNet (lexical_pairs.py)",
+    )
+    parser.add_argument(
+        "--wordnet",
+        type=Path,
+        help="WordNet 3.0's dict folder for --lexical-nli (default: fetched as build_lexicon does)",
+    )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=4e-5)
     parser.add_argument("--max-minutes", type=float, default=60.0)
@@ -130,7 +141,21 @@ def _pairs(args: argparse.Namespace, rng: random.Random) -> list[Pair]:
         snli=args.snli,
         classic=args.classic_data,
     )
+    if args.lexical_nli:
+        pairs += _lexical(args, rng)
     return pairs
+
+
+def _lexical(args: argparse.Namespace, rng: random.Random) -> list[Pair]:
+    import tempfile
+
+    from assistant.reading.build_lexicon import fetch_wordnet
+    from assistant.reading.lexical_pairs import lexical_pairs
+
+    if args.wordnet is not None:
+        return lexical_pairs(args.shared, args.wordnet, rng, args.lexical_nli)
+    with tempfile.TemporaryDirectory() as tmp:
+        return lexical_pairs(args.shared, fetch_wordnet(Path(tmp)), rng, args.lexical_nli)
 
 
 def _train(

@@ -1,0 +1,178 @@
+"""Made-up entailment pairs that turn on one word, for training the reader (seeded).
+
+A sentence of a SQuAD 1.1 paragraph is the premise; the claim is the same sentence with one word
+changed through WordNet (its most frequent sense, the same inflection):
+
+- a synonym ("purchased" for "bought") or, for a noun, its hypernym ("vehicles" for "cars"):
+  entailment. These teach the reader that a paraphrase is not a contradiction;
+- a co-hyponym ("lent" for "bought": another kind of the same thing) or, for a noun, a hyponym:
+  neutral. These teach it that a changed relation is not entailed, however many words are shared;
+- a verb of the opposite direction ("fell" for "rose", from ``weights/lexicon.json.gz``):
+  contradiction.
+
+Only words whose part of speech is unambiguous to lemminflect are changed; names are not.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.reading.build_lexicon import WordNet
+from assistant.reading.lexicon import LEXICON_FILE
+from assistant.reading.perturb import split_sentences
+from assistant.reading.train_data import Pair, _squad11
+
+TAGS = {
+    "VERB": ("VBD", "VBZ", "VBG", "VBN", "VBP", "VB"),
+    "NOUN": ("NNS", "NN"),
+    "ADJ": ("JJ",),
+}
+WN_POS = {"VERB": "v", "NOUN": "n", "ADJ": "a"}
+_WORD = re.compile(r"(?<![\w-])[a-z][a-z]{3,}(?![\w-])")
+_COMMON = 3  # tagged uses of a word, so that swaps use words people write
+_MAX_SENSES = 6  # a word with more senses is too ambiguous for its first sense to be the one meant
+
+
+@dataclass(frozen=True)
+class _Slot:
+    word: str
+    lemma: str
+    upos: str
+    tag: str
+
+
+class Senses:
+    """WordNet with first senses and use counts, for choosing a replacement word."""
+
+    def __init__(self, root: Path) -> None:
+        self.wn = WordNet(root)
+        self.first: dict[tuple[str, str], str] = {}
+        self.count: dict[tuple[str, str], int] = defaultdict(int)
+        self.senses: dict[tuple[str, str], int] = defaultdict(int)
+        for line in (root / "index.sense").read_text(encoding="latin-1").splitlines():
+            key, offset, number, count = line.split()
+            lemma, rest = key.split("%", 1)
+            pos = "nvar"[int(rest[0]) - 1] if rest[0] != "5" else "a"
+            if number == "1":
+                self.first[(lemma, pos)] = f"{offset}{pos}"
+            self.count[(lemma, pos)] += int(count)
+            self.senses[(lemma, pos)] += 1
+        data = json.loads(gzip.decompress(LEXICON_FILE.read_bytes()))
+        self.direction: dict[str, int] = data["direction"]
+        self.by_direction = {
+            sign: [w for w, d in self.direction.items() if d == sign and self.common(w, "v")]
+            for sign in (1, -1)
+        }
+
+    def common(self, lemma: str, pos: str) -> bool:
+        """Written often enough, and with few enough senses to be read in the one meant."""
+        key = (lemma, pos)
+        return self.count[key] >= _COMMON and self.senses[key] <= _MAX_SENSES and len(lemma) > 2
+
+    def _words(self, synsets: set[str], pos: str, lemma: str) -> list[str]:
+        return sorted(
+            {w for s in synsets for w in self.wn.words.get(s, ())}
+            - {lemma}
+            - {w for w in self.wn.words.get(self.first[(lemma, pos)], ())}
+            if (lemma, pos) in self.first
+            else set()
+        )
+
+    def related(self, lemma: str, pos: str, how: str) -> list[str]:
+        """Common single words in the given relation to the lemma's first sense."""
+        sense = self.first.get((lemma, pos))
+        if sense is None or not self.common(lemma, pos):
+            return []
+        if how == "synonym":
+            found = sorted(set(self.wn.words[sense]) - {lemma})
+        elif how == "hypernym":
+            found = self._words(self.wn.linked({sense}, {"@"}), pos, lemma)
+        elif how == "hyponym":
+            found = self._words(self.wn.linked({sense}, {"~"}), pos, lemma)
+        else:  # co-hyponym
+            parents = self.wn.linked({sense}, {"@"})
+            found = self._words(self.wn.linked(parents, {"~"}), pos, lemma)
+        return [w for w in found if "_" not in w and w != lemma and self.common(w, pos)]
+
+
+def _slots(sentence: str) -> list[_Slot]:
+    from lemminflect import getAllLemmas, getInflection
+
+    slots: list[_Slot] = []
+    for word in dict.fromkeys(_WORD.findall(sentence)):
+        found = {u: forms for u, forms in getAllLemmas(word).items() if u in TAGS}
+        if len(found) != 1:
+            continue
+        ((upos, forms),) = found.items()
+        lemma = forms[0]
+        tag = next((t for t in TAGS[upos] if word in getInflection(lemma, tag=t)), None)
+        if tag is not None:
+            slots.append(_Slot(word, lemma, upos, tag))
+    return slots
+
+
+def _inflect(lemma: str, tag: str) -> str | None:
+    from lemminflect import getInflection
+
+    forms = getInflection(lemma, tag=tag)
+    return forms[0] if forms else None
+
+
+def _changed(sentence: str, slot: _Slot, new_lemma: str) -> str | None:
+    new = _inflect(new_lemma, slot.tag)
+    if not new or new == slot.word:
+        return None
+    return re.sub(rf"(?<![\w-]){re.escape(slot.word)}(?![\w-])", new, sentence, count=1)
+
+
+CHANGES = (  # (how, label, part of speech or None for any, share of the pairs)
+    ("synonym", 0, None, 0.3),
+    ("hypernym", 0, "NOUN", 0.1),
+    ("co-hyponym", 1, None, 0.3),
+    ("hyponym", 1, "NOUN", 0.1),
+    ("direction", 2, "VERB", 0.2),
+)
+
+
+def _one_pair(senses: Senses, sentence: str, rng: random.Random) -> Pair | None:
+    how, label, upos, _ = rng.choices(CHANGES, weights=[c[3] for c in CHANGES])[0]
+    slots = [s for s in _slots(sentence) if upos is None or s.upos == upos]
+    rng.shuffle(slots)
+    for slot in slots:
+        if how == "direction":
+            sign = senses.direction.get(slot.lemma, 0)
+            options = senses.by_direction[-sign] if sign else []
+        else:
+            options = senses.related(slot.lemma, WN_POS[slot.upos], how)
+        if options:
+            claim = _changed(sentence, slot, rng.choice(options))
+            if claim:
+                return Pair("nli", sentence, claim, label, f"lexical-{how}")
+    return None
+
+
+def lexical_pairs(shared: Path, wordnet: Path, rng: random.Random, n: int) -> list[Pair]:
+    """n pairs from SQuAD 1.1 train sentences of 8 to 40 words."""
+    senses = Senses(wordnet)
+    articles = _squad11(shared / "squad11" / "train-v1.1.json.gz")
+    rng.shuffle(articles)
+    pairs: list[Pair] = []
+    for article in articles:
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"]
+            s, e = rng.choice(split_sentences(context))
+            sentence = context[s:e].strip()
+            if not 8 <= len(sentence.split()) <= 40:
+                continue
+            made = _one_pair(senses, sentence, rng)
+            if made is not None:
+                pairs.append(made)
+            if len(pairs) >= n:
+                return pairs
+    return pairs
