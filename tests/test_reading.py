@@ -166,6 +166,21 @@ def test_broad_question_gathers_distinct_points_from_every_passage() -> None:
     assert all(f"{s.text} [{s.citations[0]}]" in a.text for s in a.sentences)
 
 
+def test_broad_question_in_scope_gathers_points_below_the_relevance_floor() -> None:
+    question = "Summarise what Japan is doing: defence, alliance, Quad, exercises, aid?"
+    passages = hits(DEFENCE, ALLIANCE, DIPLOMACY)
+    scores = [c.score for c in answerer().score(question, [], passages)]
+    floor = (scores[0] + scores[1]) / 2  # only the best sentence reaches it
+    kept = answerer(min_score=floor, broad_min_score=0.0).answer(question, [], passages)
+    wider = answerer(min_score=floor, broad_floor=0.0, broad_min_score=0.0)
+    gathered = wider.answer(question, [], passages)
+    assert len(gathered.sentences) > len(kept.sentences)
+    assert {c.document_id for c in gathered.citations} > {c.document_id for c in kept.citations}
+    # out of scope (nothing reaches the floor): declined, whatever the broad floor
+    above_all = answerer(min_score=scores[0] + 0.01, broad_floor=0.0, broad_min_score=0.0)
+    assert above_all.answer(question, [], passages).abstained
+
+
 def test_broad_answer_keeps_to_the_word_budget() -> None:
     a = answerer(broad_words=25, broad_min_score=0.1).answer(
         "Summarise Japan's defence, alliance, Quad and exercises.",
