@@ -119,3 +119,28 @@ def test_the_faithful_sentence_still_passes() -> None:
         "Ambulance handover delays, however, rose by 12 per cent over the same period."
     )
     assert checked.status == "supported", checked.reason
+
+
+@pytest.mark.parametrize(
+    ("sentence", "holds"),
+    [
+        # nationalities, compass points and words of an organisation's name name nobody
+        ("Japan formed a trilateral amid concern over Chinese and North Korean actions.", False),
+        ("It set up an Official Development Assistance framework.", False),
+        # a name that is no common word, or a common word after a title, names a person
+        ("The late prime minister Shinzo Abe built a rapport with him.", True),
+        ("Chief medical officer Dr Helen Marsh credited the unit.", True),
+        ("The summit was chaired by Mr Baker.", True),
+    ],
+)
+def test_which_minister_is_answered_only_by_a_persons_name(sentence: str, holds: bool) -> None:
+    from assistant.generation.question_kinds import holds_answer_type
+
+    assert holds_answer_type("person", sentence, "Which prime minister did this?") is holds
+
+
+def test_common_words_are_not_peoples_names() -> None:
+    from assistant.reading.lexicon import is_common_word
+
+    assert is_common_word("Chinese") and is_common_word("north") and is_common_word("Trump")
+    assert not is_common_word("Kishida") and not is_common_word("Lincoln")

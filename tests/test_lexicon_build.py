@@ -29,6 +29,11 @@ NOUNS = """\
 00000200 06 n 02 car 0 automobile 0 001 @ 00000210 n 0000 | a motor vehicle
 00000210 06 n 01 vehicle 0 002 ~ 00000200 n 0000 ~ 00000220 n 0000 | a conveyance
 00000220 06 n 01 lorry 0 001 @ 00000210 n 0000 | a goods vehicle
+00007846 03 n 01 person 0 000 | a human being
+00000300 18 n 01 president 0 001 @ 00007846 n 0000 | a head of state
+00000310 18 n 01 lincoln 0 001 @i 00000300 n 0000 | a president
+00000320 18 n 01 north 0 001 @i 00000300 n 0000 | a prime minister
+00000330 15 n 01 north 0 000 | a compass point
 """
 SENSES = {  # word%ss_type -> (offset, sense number, tagged uses)
     "increase%2": ("00000010", 1, 20),
@@ -47,6 +52,8 @@ SENSES = {  # word%ss_type -> (offset, sense number, tagged uses)
     "automobile%1": ("00000200", 1, 5),
     "vehicle%1": ("00000210", 1, 20),
     "lorry%1": ("00000220", 1, 4),
+    "lincoln%1": ("00000310", 1, 0),
+    "north%1": ("00000330", 1, 12),
 }
 
 
@@ -71,6 +78,13 @@ def test_directions_come_from_hypernyms_of_increase_and_decrease(wordnet: Path) 
         "increase": 1,
         "rise": 1,
     }
+
+
+def test_common_words_leave_out_words_that_chiefly_name_people(wordnet: Path) -> None:
+    words = build(wordnet)["words"]
+    assert isinstance(words, list)
+    assert {"rise", "car", "high", "president", "north"} <= set(words)  # north: also a direction
+    assert "lincoln" not in words
 
 
 def test_antonyms_and_synonyms_are_read_off_the_pointers(wordnet: Path) -> None:

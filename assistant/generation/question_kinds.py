@@ -110,10 +110,28 @@ def holds_answer_type(kind: str | None, sentence: str, question: str = "") -> bo
             if not f.isupper()
             and not _MONTH.fullmatch(f)
             and f.lower()[:5] not in asked_words
-            and (kind == "name" or "-" not in f)
+            and (kind == "name" or ("-" not in f and _could_name_a_person(f, text)))
         ]
         return bool(found)
     return any(f.lower() not in asked for f in found)
+
+
+_TITLED = re.compile(
+    r"\b(mr|mrs|ms|dr|prof|professor|sir|dame|lord|lady|president|minister|governor|chancellor"
+    r"|senator|king|queen|mayor|judge|rector)\.?\s+$",
+    re.IGNORECASE,
+)
+
+
+def _could_name_a_person(word: str, sentence: str) -> bool:
+    """Not a common English word ("Kishida"), or after a title or role ("Governor Ruiz",
+    "Dr Marsh"): "Chinese", "North" or "Development" name nobody."""
+    from assistant.reading.lexicon import is_common_word
+
+    if not is_common_word(word.strip("’'")):
+        return True
+    at = sentence.find(word)
+    return at > 0 and bool(_TITLED.search(sentence[:at]))
 
 
 ANAPHORIC_START = re.compile(r"^(This|These|That|Those|It|They|Such|He|She|Its|Their)\b")

@@ -32,6 +32,7 @@ OUT = WEIGHTS / "lexicon.json.gz"
 LICENCE_OUT = WEIGHTS / "WORDNET_LICENSE.txt"
 PARTS = {"noun": "n", "verb": "v", "adj": "a", "adv": "r"}
 DIRECTION_DEPTH = 3
+PERSON = "00007846n"  # person.n.01
 MAX_ANTONYMS = 40  # more are a relation fanned out over a class ("cardinal" / "ordinal"), not opposites  # hypernym steps from a verb sense up to increase / decrease
 
 
@@ -43,13 +44,16 @@ class WordNet:
         self.pointers: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self.synsets_of: dict[str, set[str]] = defaultdict(set)
         self.uses: dict[tuple[str, str], int] = defaultdict(int)  # (word, pos) -> tagged uses
+        self.sense_uses: dict[tuple[str, str], int] = defaultdict(int)  # (word, synset) -> uses
         for name, pos in PARTS.items():
             for line in _data_lines(root, name):
                 self._read(line, pos)
         for line in (root / "index.sense").read_text(encoding="latin-1").splitlines():
-            key, _, _, count = line.split()
+            key, offset, _, count = line.split()
             word, rest = key.split("%", 1)
-            self.uses[(word, "nvar"[int(rest[0]) - 1 if rest[0] != "5" else 2])] += int(count)
+            pos = "nvar"[int(rest[0]) - 1 if rest[0] != "5" else 2]
+            self.uses[(word, pos)] += int(count)
+            self.sense_uses[(word, f"{offset}{pos}")] += int(count)
 
     def _read(self, line: str, pos: str) -> None:
         fields = line.split("|")[0].split()
@@ -132,11 +136,39 @@ def synonyms(wn: WordNet, words: set[str]) -> dict[str, list[str]]:
     return out
 
 
+def _is_person(wn: WordNet, synset: str) -> bool:
+    """A named person: an instance whose hypernyms reach person.n.01."""
+    front = wn.linked({synset}, {"@i"})
+    seen = set(front)
+    while front:
+        if PERSON in front:
+            return True
+        front = wn.linked(front, {"@", "@i"}) - seen
+        seen |= front
+    return False
+
+
+def common_words(wn: WordNet) -> list[str]:
+    """English words (one word, letters only) that are not chiefly people's names: a capitalised
+    word that is one of these ("Chinese", "Development", "North") is not taken for a name. A word
+    that names people in WordNet stays a common word only if it is used in another sense
+    ("north" is, "Lincoln" is not)."""
+    out: list[str] = []
+    for word, synsets in wn.synsets_of.items():
+        if not word.isalpha():
+            continue
+        people = {s for s in synsets if s.endswith("n") and _is_person(wn, s)}
+        if not people or any(wn.sense_uses[(word, s)] for s in synsets - people):
+            out.append(word)
+    return sorted(out)
+
+
 def build(root: Path) -> dict[str, object]:
     wn = WordNet(root)
     direction = directions(wn)
     opposite = antonyms(wn)
     return {
+        "words": common_words(wn),
         "source": "Princeton WordNet 3.0 (licence: WORDNET_LICENSE.txt), via assistant/reading/build_lexicon.py",
         "direction": dict(sorted(direction.items())),
         "antonyms": dict(sorted(opposite.items())),
@@ -169,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
         shutil.copyfile(root / "LICENSE.txt", LICENCE_OUT)
     payload = json.dumps(lexicon, separators=(",", ":"), sort_keys=True).encode()
     args.out.write_bytes(gzip.compress(payload, mtime=0))
-    sizes = {k: len(v) for k, v in lexicon.items() if isinstance(v, dict)}
+    sizes = {k: len(v) for k, v in lexicon.items() if isinstance(v, dict | list)}
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB): {sizes}")
 
 

@@ -73,6 +73,18 @@ def direction(word: str) -> int:
     return ways.pop() if len(ways) == 1 else 0
 
 
+@cache
+def _common_words() -> frozenset[str]:
+    words: list[str] = _lexicon()["words"]  # type: ignore[assignment]
+    return frozenset(words)
+
+
+def is_common_word(word: str) -> bool:
+    """An English word that is not chiefly a person's name ("north", "development": yes;
+    "Kishida", "Lincoln": no)."""
+    return word.lower() in _common_words()
+
+
 def _related(a: frozenset[str], b: frozenset[str], table: str) -> bool:
     rows: dict[str, list[str]] = _lexicon()[table]  # type: ignore[assignment]
     return any(w in b for lemma in a for w in rows.get(lemma, ()))
