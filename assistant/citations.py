@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from assistant.claims import is_connective, missing_names
 from assistant.evidence import (
     WindowMatches,
+    cause_verdict,
     closest_windows,
     negation_verdict,
     opposition_verdict,
@@ -265,11 +266,12 @@ def _rule_verdicts(
     reading: bool,
 ) -> list[tuple[str | None, str | None]]:
     """What the rules say: numbers compared as numbers; with the reader, also negation,
-    opposite words and names moved from the sentences that say this."""
+    opposite words, cause and effect reversed, and names moved from the sentences that say
+    this."""
     verdicts = [quantity_verdict(sentence, passages, matches, valid, not unnamed)]
     if not reading or verdicts[0][0] or unnamed:
         return verdicts
-    for rule in (negation_verdict, opposition_verdict):
+    for rule in (negation_verdict, opposition_verdict, cause_verdict):
         verdicts.append(rule(sentence, matches))
         if verdicts[-1][0]:
             return verdicts

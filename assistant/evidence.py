@@ -159,6 +159,18 @@ def opposition_verdict(sentence: str, matches: WindowMatches) -> tuple[str | Non
     return None, None
 
 
+def cause_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, None]:
+    """A contradiction when the sentence gives a closest window's cause as the effect and its
+    effect as the cause ("A because of B" where the window says "B because of A")."""
+    from assistant.reading.causes import reverses_cause
+
+    for n, window in matches.candidates:
+        text = " ".join(q.text for q in window)
+        if reverses_cause(sentence, text):
+            return f'contradicted by {format_markers([n])}: cause and effect reversed: "{text}"', None
+    return None, None
+
+
 def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
     """Unsupported when the sentence names someone or something its passage names, but not in the
     sentences that say what it claims (a name put in another's place)."""

@@ -85,7 +85,7 @@ def _source(text: str) -> dict[int, Chunk]:
 HOSPITAL = (
     "St Aldric Hospital cut its median waiting time from 250 minutes in 2022 to 165 in 2024. "
     "Dr Helen Marsh credited a triage unit that opened in September 2023. "
-    "Ambulance handover delays, however, rose by 12 per cent over the same period. "
+    "Ambulance handover delays, however, rose by 12 per cent because of a shortage of beds. "
     "The regional health board has promised 18 million pounds to add 60 beds."
 )
 
@@ -115,9 +115,7 @@ def test_a_name_put_in_another_place_is_unsupported() -> None:
 
 
 def test_the_faithful_sentence_still_passes() -> None:
-    checked = _check(
-        "Ambulance handover delays, however, rose by 12 per cent over the same period."
-    )
+    checked = _check("Ambulance handover delays rose by 12 per cent because of a shortage of beds.")
     assert checked.status == "supported", checked.reason
 
 
@@ -144,3 +142,44 @@ def test_common_words_are_not_peoples_names() -> None:
 
     assert is_common_word("Chinese") and is_common_word("north") and is_common_word("Trump")
     assert not is_common_word("Kishida") and not is_common_word("Lincoln")
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "reversed_"),
+    [
+        (
+            "The shortage of beds was caused by a 12 per cent rise in handover delays.",
+            "Handover delays rose by 12 per cent because of a shortage of beds.",
+            True,
+        ),
+        (
+            "Visits to the library doubled, which led the council to extend opening hours.",
+            "Visits to the library doubled after the council extended its opening hours.",
+            True,
+        ),
+        # the same direction in other connectives
+        (
+            "Handover delays increased by 12 per cent owing to a lack of beds.",
+            "Handover delays rose by 12 per cent because of a shortage of beds.",
+            False,
+        ),
+        # "led by" is no connective
+        (
+            "The team, led by Dr Holm, found 400 glass beads.",
+            "The team found 400 glass beads after a long search.",
+            False,
+        ),
+        # no connective in the passage: nothing to reverse
+        ("Prices rose because wages rose.", "Prices and wages rose.", False),
+    ],
+)
+def test_cause_and_effect_reversed(claim: str, passage: str, reversed_: bool) -> None:
+    from assistant.reading.causes import reverses_cause
+
+    assert reverses_cause(claim, passage) is reversed_
+
+
+def test_a_reversed_cause_is_contradicted() -> None:
+    checked = _check("A shortage of beds was caused by a rise in ambulance handover delays.")
+    assert checked.status == "contradicted"
+    assert "cause and effect reversed" in checked.reason
