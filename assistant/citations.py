@@ -18,6 +18,7 @@ from assistant.claims import is_connective, missing_names
 from assistant.evidence import (
     WindowMatches,
     cause_verdict,
+    certainty_verdict,
     closest_windows,
     negation_verdict,
     opposition_verdict,
@@ -266,8 +267,8 @@ def _rule_verdicts(
     reading: bool,
 ) -> list[tuple[str | None, str | None]]:
     """What the rules say: numbers compared as numbers; with the reader, also negation,
-    opposite words, cause and effect reversed, and names moved from the sentences that say
-    this."""
+    opposite words, cause and effect reversed, names moved from the sentences that say this,
+    and certainty the passage does not have."""
     verdicts = [quantity_verdict(sentence, passages, matches, valid, not unnamed)]
     if not reading or verdicts[0][0] or unnamed:
         return verdicts
@@ -276,6 +277,7 @@ def _rule_verdicts(
         if verdicts[-1][0]:
             return verdicts
     verdicts.append(window_names_verdict(sentence, matches))
+    verdicts.append(certainty_verdict(sentence, matches))
     return verdicts
 
 

@@ -171,6 +171,18 @@ def cause_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, No
     return None, None
 
 
+def certainty_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
+    """Unsupported when the sentence states as certain ("proves") what the closest window only
+    suggests."""
+    from assistant.reading.certainty import overstates
+
+    window = matches.best_window
+    word = overstates(sentence, window[1]) if window else None
+    if window is None or word is None:
+        return None, None
+    return None, f'"{word}": more certain than the cited passage, which hedges: "{window[1]}"'
+
+
 def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
     """Unsupported when the sentence names someone or something its passage names, but not in the
     sentences that say what it claims (a name put in another's place)."""

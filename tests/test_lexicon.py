@@ -183,3 +183,26 @@ def test_a_reversed_cause_is_contradicted() -> None:
     checked = _check("A shortage of beds was caused by a rise in ambulance handover delays.")
     assert checked.status == "contradicted"
     assert "cause and effect reversed" in checked.reason
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "word"),
+    [
+        (
+            "The beads prove the household traded.",
+            "The beads suggest the household traded.",
+            "prove",
+        ),
+        (
+            "The beads suggest the household traded.",
+            "The beads suggest the household traded.",
+            None,
+        ),
+        ("The study proves walking helps.", "The study proves walking helps.", None),
+        ("The study proves walking helps.", "Walking helps, the study shows.", None),
+    ],
+)
+def test_a_claim_more_certain_than_its_source(claim: str, passage: str, word: str | None) -> None:
+    from assistant.reading.certainty import overstates
+
+    assert overstates(claim, passage) == word
