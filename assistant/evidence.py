@@ -167,7 +167,10 @@ def cause_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, No
     for n, window in matches.candidates:
         text = " ".join(q.text for q in window)
         if reverses_cause(sentence, text):
-            return f'contradicted by {format_markers([n])}: cause and effect reversed: "{text}"', None
+            return (
+                f'contradicted by {format_markers([n])}: cause and effect reversed: "{text}"',
+                None,
+            )
     return None, None
 
 

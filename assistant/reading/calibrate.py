@@ -13,9 +13,9 @@
    (``eval/sets/japan-dev.yaml``) than the lowest threshold of the grid (the team set must not
    get worse on answerable questions).
 3. **The entailment thresholds** (``min_entailed``, ``min_contradicted``) of the citation
-   checker, chosen on ``eval/sets/verification-dev.yaml``: the most balanced accuracy (faithful
-   accepted, wrong not shown as supported) among thresholds that accept at least 85% of the
-   faithful claims.
+   checker, chosen on ``eval/sets/verification-dev.yaml``: among thresholds that accept at least
+   85% of the faithful claims and show at most 10% of the wrong ones as supported (or all, if
+   none does), the one with the most faithful accepted less twice the wrong shown as supported.
 
 Never tuned on: SQuAD articles 9-16, ``japan-heldout.yaml``, ``japan-test.yaml``,
 ``verification-test.yaml``.
@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from assistant.generation.extractive import ExtractiveAnswerer
     from assistant.index.embedder import Embedder
     from assistant.runtime import Runtime
+
+
+WRONG_COST = 2.0
 
 
 def fit_platt(logits: np.ndarray, labels: np.ndarray, iterations: int = 50) -> tuple[float, float]:
@@ -231,8 +234,11 @@ def _entailment_thresholds(
 
     entail_grid = [round(t, 2) for t in np.arange(0.1, 0.91, 0.05)]
     table = {t: rates(t, 0.5) for t in entail_grid}
-    eligible = [t for t in entail_grid if table[t][0] >= 0.85] or entail_grid
-    min_entailed = max(eligible, key=lambda t: (table[t][0] + 1 - table[t][1], t))
+    # Both of issue 9's targets where some threshold meets them; else a wrong claim shown as
+    # supported costs twice a faithful one rejected (it is the failure a reader cannot see).
+    eligible = [t for t in entail_grid if table[t][0] >= 0.85 and table[t][1] <= 0.10]
+    eligible = eligible or entail_grid
+    min_entailed = max(eligible, key=lambda t: (table[t][0] - WRONG_COST * table[t][1], t))
     contradiction_grid = [round(t, 2) for t in np.arange(0.3, 0.91, 0.1)]
     min_contradicted = max(
         contradiction_grid,

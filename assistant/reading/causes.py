@@ -61,5 +61,7 @@ def reverses_cause(claim: str, passage: str) -> bool:
     straight = len(said.cause & told.cause) + len(said.effect & told.effect)
     crossed = cause_as_effect + effect_as_cause
     return (
-        cause_as_effect >= MIN_CROSSED and effect_as_cause >= 1 and crossed >= straight + MIN_CROSSED
+        cause_as_effect >= MIN_CROSSED
+        and effect_as_cause >= 1
+        and crossed >= straight + MIN_CROSSED
     )
