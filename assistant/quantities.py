@@ -24,16 +24,20 @@ parsed by the `text2num` library (`find_numbers`); the rules around it are here:
   denominator) and "a quarter of", "one fifth of" (only before "of": "a third term" and "the
   third increase" are ordinals). A fraction matches a percentage of the same share ("three-fifths"
   = "60 per cent") or a plain number of the same value ("a quarter of a point" = "0.25 points").
+- Units of measure written after a number (durations, power, length, mass; `measures.py`):
+  two quantities with units of one measure match when their amounts agree ("1.2 gigawatts" =
+  "1,200 megawatts", "4 hours 10 minutes" = "250 minutes"); with a unit on one side only, the
+  numbers as written are compared.
 - Not handled: numbers with spaces as thousands separators, years in words ("twenty
   twenty-seven"), "half" (too often not a quantity), signs ("-2%" reads as 2%), "m"/"k"
-  abbreviations, units ("1.2 gigawatts" is not "1,200 megawatts").
+  abbreviations, currencies ("£3 million" is 3 million, whatever the currency).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from text_to_num import Token, find_numbers
 
@@ -75,6 +79,10 @@ class Quantity:
     value: float
     unit: str  # "percent", "year" or ""
     text: str  # as written, unit included ("two per cent", "1,000")
+    start: int = field(default=-1, compare=False)  # where text starts and ends in its text
+    end: int = field(default=-1, compare=False)
+    measure: str = ""  # "duration", "power", "length", "mass" (assistant/measures.py) or ""
+    base: float = 0.0  # with a measure: the amount in its base unit (seconds, watts, ...)
 
 
 @dataclass(frozen=True)
@@ -284,8 +292,10 @@ def quantities(text: str) -> list[Quantity]:
         ):
             f.unit = YEAR
         end = toks[f.unit_last].end if f.unit_last >= 0 else last.end
-        result.append(Quantity(f.value, f.unit, text[first.start : end]))
-    return result
+        result.append(Quantity(f.value, f.unit, text[first.start : end], first.start, end))
+    from assistant.measures import attach
+
+    return attach(text, result)
 
 
 def _as_share(q: Quantity) -> float | None:
@@ -298,6 +308,9 @@ def _as_share(q: Quantity) -> float | None:
 
 
 def _matches(claim: Quantity, source: Quantity) -> bool:
+    if claim.measure and source.measure:  # amounts: "250 minutes" = "4 hours 10 minutes"
+        same = claim.measure == source.measure
+        return same and math.isclose(claim.base, source.base, rel_tol=1e-6)
     if FRACTION in (claim.unit, source.unit):
         # "three-fifths" = "60 per cent"; "a quarter of a point" = "0.25 points"
         shares = (_as_share(claim), _as_share(source))

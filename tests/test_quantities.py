@@ -260,3 +260,30 @@ def test_in_passage_spelling_writes_equal_values_as_the_passage_does(
     from assistant.quantities import in_passage_spelling
 
     assert in_passage_spelling(claim, passage) == expected
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "unmatched"),
+    [
+        (
+            "It fell from 250 minutes to 165 minutes.",
+            "from 4 hours 10 minutes to 2 hours 45 minutes",
+            [],
+        ),
+        ("It fell from 4 hours and 10 minutes.", "It fell from 250 minutes.", []),
+        ("The turbines give 1,200 megawatts.", "The turbines give 1.2 gigawatts.", []),
+        (
+            "The turbines give 1,300 megawatts.",
+            "The turbines give 1.2 gigawatts.",
+            ["1,300 megawatts"],
+        ),
+        ("A 38-metre hall.", "A hall 0.038 kilometres long.", []),
+        ("It took 3 hours.", "It took 3 days.", ["3 hours"]),
+        # a unit on one side only: the numbers as written
+        ("The turbines give 1.2 gigawatts.", "Its output is 1.2.", []),
+    ],
+)
+def test_amounts_with_units_are_compared_as_amounts(
+    claim: str, passage: str, unmatched: list[str]
+) -> None:
+    assert unmatched_quantities(claim, passage) == unmatched
