@@ -142,3 +142,19 @@ def test_one_word_pairs_keep_the_inflection_and_label_the_change(
         else:  # a verb of the opposite direction, in the past tense like "climbed"
             assert pair.label == 2
             assert changed[0].endswith("ed") or changed[0] in {"fell", "cut", "shrank", "sank"}
+
+
+def test_question_pairs_change_a_word_the_sentence_uses(wordnet: Path) -> None:
+    from assistant.reading.lexical_pairs import _question_pair
+
+    senses = Senses(wordnet)
+    sentence = "In 2010 the company purchased an automobile for its director."
+    question = "Which automobile did the company purchase in 2010?"
+    made = [_question_pair(senses, question, sentence, random.Random(seed)) for seed in range(40)]
+    pairs = {(p.first, p.label, p.origin) for p in made if p is not None}
+    # "purchase" may be a noun or a verb, so it is left alone
+    assert pairs == {
+        ("Which lorry did the company purchase in 2010?", 0, "lexical-question-co-hyponym"),
+        ("Which car did the company purchase in 2010?", 1, "lexical-question-synonym"),
+    }
+    assert all(p.second == sentence and p.task == "answer" for p in made if p is not None)

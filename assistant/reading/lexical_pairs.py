@@ -10,6 +10,11 @@ changed through WordNet (its most frequent sense, the same inflection):
 - a verb of the opposite direction ("fell" for "rose", from ``weights/lexicon.json.gz``):
   contradiction.
 
+For the answer head, the same changes are made to a SQuAD 1.1 question read against the sentence
+that answers it: a word the sentence also uses swapped for a co-hyponym (the question now asks
+about something else the sentence does not state: "Which city ..." for "Which port ...") = not
+answered; swapped for a synonym = still answered (a paraphrased question).
+
 Only words whose part of speech is unambiguous to lemminflect are changed; names are not.
 """
 
@@ -171,6 +176,49 @@ def lexical_pairs(shared: Path, wordnet: Path, rng: random.Random, n: int) -> li
             if not 8 <= len(sentence.split()) <= 40:
                 continue
             made = _one_pair(senses, sentence, rng)
+            if made is not None:
+                pairs.append(made)
+            if len(pairs) >= n:
+                return pairs
+    return pairs
+
+
+QUESTION_CHANGES = (("co-hyponym", 0, 0.5), ("synonym", 1, 0.5))
+
+
+def _question_pair(senses: Senses, question: str, sentence: str, rng: random.Random) -> Pair | None:
+    how, label, _ = rng.choices(QUESTION_CHANGES, weights=[c[2] for c in QUESTION_CHANGES])[0]
+    said = sentence.lower()
+    slots = [s for s in _slots(question) if s.word in said or s.lemma in said]
+    rng.shuffle(slots)
+    for slot in slots:
+        options = [w for w in senses.related(slot.lemma, WN_POS[slot.upos], how) if w not in said]
+        if options:
+            changed = _changed(question, slot, rng.choice(options))
+            if changed:
+                return Pair("answer", changed, sentence, label, f"lexical-question-{how}")
+    return None
+
+
+def lexical_question_pairs(shared: Path, wordnet: Path, rng: random.Random, n: int) -> list[Pair]:
+    """n (question, answering sentence) pairs from SQuAD 1.1 train, one word of the question
+    changed."""
+    from assistant.reading.perturb import sentence_at
+
+    senses = Senses(wordnet)
+    articles = _squad11(shared / "squad11" / "train-v1.1.json.gz")
+    rng.shuffle(articles)
+    pairs: list[Pair] = []
+    for article in articles:
+        for paragraph in article["paragraphs"]:
+            context, qa = paragraph["context"], rng.choice(paragraph["qas"])
+            answer = qa["answers"][0]
+            span = sentence_at(context, answer["answer_start"])
+            if span is None or answer["text"] not in context[span[0] : span[1]]:
+                continue
+            made = _question_pair(
+                senses, qa["question"].strip(), context[span[0] : span[1]].strip(), rng
+            )
             if made is not None:
                 pairs.append(made)
             if len(pairs) >= n:

@@ -109,6 +109,12 @@ def _parser() -> argparse.ArgumentParser:
         help="pairs that turn on one word changed through WordNet (lexical_pairs.py)",
     )
     parser.add_argument(
+        "--lexical-questions",
+        type=int,
+        default=0,
+        help="answer pairs whose question has one word changed through WordNet (lexical_pairs.py)",
+    )
+    parser.add_argument(
         "--wordnet",
         type=Path,
         help="WordNet 3.0's dict folder for --lexical-nli (default: fetched as build_lexicon does)",
@@ -141,7 +147,7 @@ def _pairs(args: argparse.Namespace, rng: random.Random) -> list[Pair]:
         snli=args.snli,
         classic=args.classic_data,
     )
-    if args.lexical_nli:
+    if args.lexical_nli or args.lexical_questions:
         pairs += _lexical(args, rng)
     return pairs
 
@@ -150,12 +156,16 @@ def _lexical(args: argparse.Namespace, rng: random.Random) -> list[Pair]:
     import tempfile
 
     from assistant.reading.build_lexicon import fetch_wordnet
-    from assistant.reading.lexical_pairs import lexical_pairs
+    from assistant.reading.lexical_pairs import lexical_pairs, lexical_question_pairs
+
+    def made(wordnet: Path) -> list[Pair]:
+        pairs = lexical_pairs(args.shared, wordnet, rng, args.lexical_nli)
+        return pairs + lexical_question_pairs(args.shared, wordnet, rng, args.lexical_questions)
 
     if args.wordnet is not None:
-        return lexical_pairs(args.shared, args.wordnet, rng, args.lexical_nli)
+        return made(args.wordnet)
     with tempfile.TemporaryDirectory() as tmp:
-        return lexical_pairs(args.shared, fetch_wordnet(Path(tmp)), rng, args.lexical_nli)
+        return made(fetch_wordnet(Path(tmp)))
 
 
 def _train(
