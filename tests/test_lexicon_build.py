@@ -17,7 +17,7 @@ VERBS = """\
 00000020 30 v 01 decrease 0 001 ~ 00000040 v 0000 | become smaller
 00000030 30 v 02 rise 0 climb 0 001 @ 00000010 v 0000 | go up
 00000040 30 v 02 fall 0 drop 0 001 @ 00000020 v 0000 | go down
-00000050 40 v 02 buy 0 purchase 0 001 @ 00000070 v 0000 | obtain by paying
+00000050 40 v 02 acquire 0 purchase 0 001 @ 00000070 v 0000 | obtain by paying
 00000060 40 v 01 borrow 0 001 @ 00000070 v 0000 | get temporarily
 00000070 40 v 01 get 0 002 ~ 00000050 v 0000 ~ 00000060 v 0000 | come into possession
 """
@@ -26,7 +26,7 @@ ADJECTIVES = """\
 00000110 00 a 01 low 0 001 ! 00000100 a 0101 | less than normal
 """
 NOUNS = """\
-00000200 06 n 02 car 0 automobile 0 001 @ 00000210 n 0000 | a motor vehicle
+00000200 06 n 02 motorcar 0 automobile 0 001 @ 00000210 n 0000 | a motor vehicle
 00000210 06 n 01 vehicle 0 002 ~ 00000200 n 0000 ~ 00000220 n 0000 | a conveyance
 00000220 06 n 01 lorry 0 001 @ 00000210 n 0000 | a goods vehicle
 00007846 03 n 01 person 0 000 | a human being
@@ -42,13 +42,13 @@ SENSES = {  # word%ss_type -> (offset, sense number, tagged uses)
     "climb%2": ("00000030", 1, 8),
     "fall%2": ("00000040", 1, 30),
     "drop%2": ("00000040", 1, 9),
-    "buy%2": ("00000050", 1, 40),
+    "acquire%2": ("00000050", 1, 40),
     "purchase%2": ("00000050", 1, 6),
     "borrow%2": ("00000060", 1, 7),
     "get%2": ("00000070", 1, 90),
     "high%3": ("00000100", 1, 30),
     "low%3": ("00000110", 1, 30),
-    "car%1": ("00000200", 1, 40),
+    "motorcar%1": ("00000200", 1, 40),
     "automobile%1": ("00000200", 1, 5),
     "vehicle%1": ("00000210", 1, 20),
     "lorry%1": ("00000220", 1, 4),
@@ -83,7 +83,9 @@ def test_directions_come_from_hypernyms_of_increase_and_decrease(wordnet: Path) 
 def test_common_words_leave_out_words_that_chiefly_name_people(wordnet: Path) -> None:
     words = build(wordnet)["words"]
     assert isinstance(words, list)
-    assert {"rise", "car", "high", "president", "north"} <= set(words)  # north: also a direction
+    assert {"rise", "motorcar", "high", "president", "north"} <= set(
+        words
+    )  # north: also a direction
     assert "lincoln" not in words
 
 
@@ -94,16 +96,18 @@ def test_antonyms_and_synonyms_are_read_off_the_pointers(wordnet: Path) -> None:
     assert isinstance(synonyms, dict)
     assert synonyms["rise"] == ["climb"]
     assert synonyms["fall"] == ["drop"]
-    assert "buy" not in synonyms  # only words the verifier compares: with a direction or antonym
+    assert (
+        "acquire" not in synonyms
+    )  # only words the verifier compares: with a direction or antonym
 
 
 def test_senses_give_synonyms_hypernyms_and_co_hyponyms(wordnet: Path) -> None:
     senses = Senses(wordnet)
-    assert senses.related("buy", "v", "synonym") == ["purchase"]
-    assert senses.related("buy", "v", "co-hyponym") == ["borrow"]
-    assert senses.related("car", "n", "hypernym") == ["vehicle"]
-    assert senses.related("car", "n", "co-hyponym") == ["lorry"]
-    assert senses.related("vehicle", "n", "hyponym") == ["automobile", "car", "lorry"]
+    assert senses.related("acquire", "v", "synonym") == ["purchase"]
+    assert senses.related("acquire", "v", "co-hyponym") == ["borrow"]
+    assert senses.related("motorcar", "n", "hypernym") == ["vehicle"]
+    assert senses.related("motorcar", "n", "co-hyponym") == ["lorry"]
+    assert senses.related("vehicle", "n", "hyponym") == ["automobile", "lorry", "motorcar"]
 
 
 @pytest.mark.parametrize(
@@ -132,7 +136,7 @@ def test_one_word_pairs_keep_the_inflection_and_label_the_change(
         changed = [b for a, b in zip(sentence.split(), pair.second.split(), strict=True) if a != b]
         assert len(changed) == 1
         expected = {
-            ("lexical-synonym", "purchased"): ("bought", 0),
+            ("lexical-synonym", "purchased"): ("acquired", 0),
             ("lexical-co-hyponym", "purchased"): ("borrowed", 1),
             ("lexical-synonym", "climbed"): ("rose", 0),
         }
@@ -155,6 +159,6 @@ def test_question_pairs_change_a_word_the_sentence_uses(wordnet: Path) -> None:
     # "purchase" may be a noun or a verb, so it is left alone
     assert pairs == {
         ("Which lorry did the company purchase in 2010?", 0, "lexical-question-co-hyponym"),
-        ("Which car did the company purchase in 2010?", 1, "lexical-question-synonym"),
+        ("Which motorcar did the company purchase in 2010?", 1, "lexical-question-synonym"),
     }
     assert all(p.second == sentence and p.task == "answer" for p in made if p is not None)

@@ -25,8 +25,10 @@ import json
 import random
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from assistant.reading.build_lexicon import WordNet
 from assistant.reading.lexicon import LEXICON_FILE
@@ -41,6 +43,7 @@ TAGS = {
 WN_POS = {"VERB": "v", "NOUN": "n", "ADJ": "a"}
 _WORD = re.compile(r"(?<![\w-])[a-z][a-z]{3,}(?![\w-])")
 _COMMON = 3  # tagged uses of a word, so that swaps use words people write
+_MIN_LETTERS = 4  # shorter words ("ks", "buy") are too often abbreviations or too polysemous
 _MAX_SENSES = 6  # a word with more senses is too ambiguous for its first sense to be the one meant
 
 
@@ -78,7 +81,11 @@ class Senses:
     def common(self, lemma: str, pos: str) -> bool:
         """Written often enough, and with few enough senses to be read in the one meant."""
         key = (lemma, pos)
-        return self.count[key] >= _COMMON and self.senses[key] <= _MAX_SENSES and len(lemma) > 2
+        return (
+            self.count[key] >= _COMMON
+            and self.senses[key] <= _MAX_SENSES
+            and len(lemma) >= _MIN_LETTERS
+        )
 
     def _words(self, synsets: set[str], pos: str, lemma: str) -> list[str]:
         return sorted(
@@ -162,25 +169,37 @@ def _one_pair(senses: Senses, sentence: str, rng: random.Random) -> Pair | None:
     return None
 
 
+def _paragraphs(shared: Path, rng: random.Random) -> Iterator[dict[str, Any]]:
+    """SQuAD 1.1 train's paragraphs, articles in a seeded order."""
+    articles = _squad11(shared / "squad11" / "train-v1.1.json.gz")
+    rng.shuffle(articles)
+    for article in articles:
+        yield from article["paragraphs"]
+
+
+def _first(n: int, made: Iterable[Pair | None]) -> list[Pair]:
+    pairs: list[Pair] = []
+    for pair in made if n > 0 else ():
+        if pair is not None:
+            pairs.append(pair)
+        if len(pairs) >= n:
+            break
+    return pairs
+
+
 def lexical_pairs(shared: Path, wordnet: Path, rng: random.Random, n: int) -> list[Pair]:
     """n pairs from SQuAD 1.1 train sentences of 8 to 40 words."""
     senses = Senses(wordnet)
-    articles = _squad11(shared / "squad11" / "train-v1.1.json.gz")
-    rng.shuffle(articles)
-    pairs: list[Pair] = []
-    for article in articles:
-        for paragraph in article["paragraphs"]:
-            context = paragraph["context"]
-            s, e = rng.choice(split_sentences(context))
-            sentence = context[s:e].strip()
-            if not 8 <= len(sentence.split()) <= 40:
-                continue
-            made = _one_pair(senses, sentence, rng)
-            if made is not None:
-                pairs.append(made)
-            if len(pairs) >= n:
-                return pairs
-    return pairs
+
+    def made(paragraph: dict[str, Any]) -> Pair | None:
+        context = paragraph["context"]
+        s, e = rng.choice(split_sentences(context))
+        sentence = context[s:e].strip()
+        if not 8 <= len(sentence.split()) <= 40:
+            return None
+        return _one_pair(senses, sentence, rng)
+
+    return _first(n, map(made, _paragraphs(shared, rng)))
 
 
 QUESTION_CHANGES = (("co-hyponym", 0, 0.5), ("synonym", 1, 0.5))
@@ -206,21 +225,14 @@ def lexical_question_pairs(shared: Path, wordnet: Path, rng: random.Random, n: i
     from assistant.reading.perturb import sentence_at
 
     senses = Senses(wordnet)
-    articles = _squad11(shared / "squad11" / "train-v1.1.json.gz")
-    rng.shuffle(articles)
-    pairs: list[Pair] = []
-    for article in articles:
-        for paragraph in article["paragraphs"]:
-            context, qa = paragraph["context"], rng.choice(paragraph["qas"])
-            answer = qa["answers"][0]
-            span = sentence_at(context, answer["answer_start"])
-            if span is None or answer["text"] not in context[span[0] : span[1]]:
-                continue
-            made = _question_pair(
-                senses, qa["question"].strip(), context[span[0] : span[1]].strip(), rng
-            )
-            if made is not None:
-                pairs.append(made)
-            if len(pairs) >= n:
-                return pairs
-    return pairs
+
+    def made(paragraph: dict[str, Any]) -> Pair | None:
+        context, qa = paragraph["context"], rng.choice(paragraph["qas"])
+        answer = qa["answers"][0]
+        span = sentence_at(context, answer["answer_start"])
+        if span is None or answer["text"] not in context[span[0] : span[1]]:
+            return None
+        sentence = context[span[0] : span[1]].strip()
+        return _question_pair(senses, qa["question"].strip(), sentence, rng)
+
+    return _first(n, map(made, _paragraphs(shared, rng)))
