@@ -25,6 +25,7 @@ from assistant.evidence import (
     quantity_verdict,
     reader_verdict,
     window_names_verdict,
+    year_verdict,
 )
 from assistant.markers import format_markers, leading_markers, marker_numbers, strip_markers
 from assistant.types import (
@@ -267,8 +268,8 @@ def _rule_verdicts(
     reading: bool,
 ) -> list[tuple[str | None, str | None]]:
     """What the rules say: numbers compared as numbers; with the reader, also negation,
-    opposite words, cause and effect reversed, names moved from the sentences that say this,
-    and certainty the passage does not have."""
+    opposite words, cause and effect reversed (contradictions), and a year or name taken from
+    another sentence or certainty the passage does not have (unsupported)."""
     verdicts = [quantity_verdict(sentence, passages, matches, valid, not unnamed)]
     if not reading or verdicts[0][0] or unnamed:
         return verdicts
@@ -276,8 +277,8 @@ def _rule_verdicts(
         verdicts.append(rule(sentence, matches))
         if verdicts[-1][0]:
             return verdicts
-    verdicts.append(window_names_verdict(sentence, matches))
-    verdicts.append(certainty_verdict(sentence, matches))
+    for unsaid in (year_verdict, window_names_verdict, certainty_verdict):
+        verdicts.append(unsaid(sentence, matches))
     return verdicts
 
 

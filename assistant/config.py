@@ -95,8 +95,8 @@ class Settings(BaseSettings):
         ge=0.0,
         le=1.0,
         description="For a broad question in scope (its best sentence reaches min_relevance), "
-        "the floor for the other points gathered: they share fewer of its words. Chosen on "
-        "japan-reader-dev.",
+        "the floor for the other points gathered: they share fewer of its words (above "
+        "min_relevance it changes nothing). Chosen on japan-reader-dev.",
     )
     max_answer_sentences: int = 2
     broad_answer_words: int = Field(120, ge=20, description="Word budget of a gathered answer.")

@@ -3,6 +3,7 @@ the sentence windows closest to it in meaning, and what its quantities and the r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -11,6 +12,8 @@ import numpy as np
 
 from assistant.claims import name_in, name_tokens, negated, passage_words
 from assistant.markers import format_markers
+
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'’]*")
 
 if TYPE_CHECKING:
     from assistant.citations import Quote
@@ -87,7 +90,7 @@ def quantity_verdict(
 
     unmatched = unmatched_quantities(sentence, " ".join(passages))
     if not unmatched:
-        return _year_elsewhere(sentence, matches) if named else (None, None)
+        return None, None
     message = "numbers not in the cited passage: " + ", ".join(unmatched)
     units = {q.unit for q in quantities(sentence) if q.text in unmatched}
     if named and units & window_units(matches.quotes):
@@ -125,9 +128,10 @@ def reader_verdict(
     return None, f"the cited passage does not say this (entailment {best_entailed:.2f})"
 
 
-def _year_elsewhere(sentence: str, matches: WindowMatches) -> tuple[str | None, None]:
-    """A year of the sentence that its passage gives only elsewhere, where the sentences that say
-    this give another ("opened in 2022" against "the unit opened in 2023 ... waits in 2022")."""
+def year_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
+    """Unsupported when the sentence's years are all given only elsewhere in its passage, and the
+    sentences that say this give another ("opened in 2022" against "the unit opened in 2023 ...
+    waits in 2022"). A sentence joining facts of two sentences keeps a year of the closest one."""
     from assistant.quantities import YEAR, quantities, unmatched_quantities
 
     if matches.best_window is None:
@@ -136,10 +140,13 @@ def _year_elsewhere(sentence: str, matches: WindowMatches) -> tuple[str | None, 
     years = [q for q in quantities(window) if q.unit == YEAR]
     claimed = {q.text for q in quantities(sentence) if q.unit == YEAR}
     moved = [t for t in unmatched_quantities(sentence, window) if t in claimed]
-    if not moved or not years:
+    if not years or not moved or len(moved) < len(claimed):
         return None, None
     says = ", ".join(dict.fromkeys(q.text for q in years))
-    return f"contradicted by {format_markers([n])}: {', '.join(moved)} where it says {says}", None
+    return (
+        None,
+        f"{', '.join(moved)}: the sentences of {format_markers([n])} that say this give {says}",
+    )
 
 
 def opposition_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, None]:
@@ -191,8 +198,13 @@ def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, s
     sentences that say what it claims (a name put in another's place)."""
     if matches.best_window is None:
         return None, None
-    words = passage_words(matches.best_window[1])
-    elsewhere = sorted(n for n in name_tokens(sentence) if not name_in(n, words))
+    n, window = matches.best_window
+    words = passage_words(window)
+    elsewhere = {name for name in name_tokens(sentence) if not name_in(name, words)}
     if not elsewhere:
         return None, None
-    return None, "the passage's sentences that say this do not name " + ", ".join(elsewhere)
+    written = [w for w in dict.fromkeys(_WORDS.findall(sentence)) if w.lower() in elsewhere]
+    return (
+        None,
+        f"the sentences of {format_markers([n])} closest to this don't mention {' '.join(written)}",
+    )

@@ -30,8 +30,8 @@ for _measure, _table in _TABLES.items():
     for _name, _factor in _table.items():
         _UNITS[_name] = (_measure, float(_factor))
 
-_UNIT_AFTER = re.compile(r"[^\S\n]*-?[^\S\n]*([A-Za-z]+)\b")
-_PART_LINK = re.compile(r"[^\S\n]*(?:,|and)?[^\S\n]*")
+_UNIT_AFTER = re.compile(r"[^\S\n]*(?:-[^\S\n]*)?([A-Za-z]+)\b")
+_PART_LINK = re.compile(r"[^\S\n]+(?:and[^\S\n]+)?")
 
 
 def _unit(word: str) -> tuple[str, float] | None:
@@ -60,13 +60,18 @@ def attach(text: str, found: list[Quantity]) -> list[Quantity]:
 
 
 def _join_durations(text: str, found: list[Quantity]) -> list[Quantity]:
+    """ "2 hours 45 minutes" is one duration: a part in a smaller unit, less than one of the unit
+    before, right after it ("50 minutes, 10 minutes of which ..." stays two)."""
     joined: list[Quantity] = []
+    unit_of = {id(q): q.base / q.value for q in found if q.measure and q.value}
     for q in found:
         last = joined[-1] if joined else None
         if (
             last is not None
             and last.measure == q.measure == "duration"
             and _PART_LINK.fullmatch(text, last.end, q.start)
+            and unit_of.get(id(q), 0) < unit_of.get(id(last), 0)
+            and q.base < unit_of.get(id(last), 0)
         ):
             joined[-1] = replace(
                 last, text=text[last.start : q.end], end=q.end, base=last.base + q.base

@@ -350,6 +350,6 @@ def in_passage_spelling(claim: str, passage: str) -> str:
     rewritten = claim
     for q in quantities(claim):
         same = next((s for s in stated if _matches(q, s)), None)
-        if same is not None and same.text != q.text:
+        if same is not None and same.text != q.text and same.measure == q.measure:
             rewritten = rewritten.replace(q.text, same.text, 1)
     return rewritten

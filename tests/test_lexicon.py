@@ -60,6 +60,21 @@ def test_opposite_words_about_the_same_thing(
 @pytest.mark.parametrize(
     ("claim", "passage"),
     [
+        # a verb going the same way about the same things, beside one going the other way
+        ("Temperatures increased at night.", "Temperatures at night rose, while by day they fell."),
+        (
+            "The reform reduced poverty.",
+            "Poverty declined after the reform, while debts increased.",
+        ),
+        # converse verbs and adjectives about different things
+        ("The company sold the factory to Ford.", "Ford bought the factory from the company."),
+        ("She was raised in Ohio by her aunt.", "Her aunt, who fell ill in 1950, brought her up."),
+        (
+            "The private school opened in 1900.",
+            "The school, funded by public gifts, opened in 1900.",
+        ),
+        # a negated claim word
+        ("The population did not fall after the war.", "The population rose after the war."),
         # the same direction in other words
         ("Waiting times fell from 250 to 165 minutes.", "The hospital cut its waiting times."),
         # a synonym of the passage's verb
@@ -102,16 +117,19 @@ def test_an_inverted_change_is_contradicted_and_says_which_words() -> None:
     assert '"fell" where it says "rose"' in checked.reason
 
 
-def test_a_year_taken_from_another_sentence_is_contradicted() -> None:
+def test_a_year_taken_from_another_sentence_is_unsupported() -> None:
     checked = _check("Dr Helen Marsh credited a triage unit that opened in September 2022.")
-    assert checked.status == "contradicted"
-    assert "2022 where it says 2023" in checked.reason
+    assert checked.status == "unsupported"
+    assert "2022: the sentences of [1] that say this give 2023" in checked.reason
+    # joining two sentences' facts keeps the closest sentence's year: no verdict on the other
+    joined = _check("The hospital cut waiting times from 2022 and a unit opened in September 2023.")
+    assert "give 20" not in joined.reason
 
 
 def test_a_name_put_in_another_place_is_unsupported() -> None:
     checked = _check("St Aldric Hospital has promised 18 million pounds to add 60 beds.")
     assert checked.status != "supported"
-    assert "do not name aldric, hospital" in checked.reason
+    assert "closest to this don't mention Aldric Hospital" in checked.reason
 
 
 def test_the_faithful_sentence_still_passes() -> None:
@@ -171,6 +189,17 @@ def test_common_words_are_not_peoples_names() -> None:
         ),
         # no connective in the passage: nothing to reverse
         ("Prices rose because wages rose.", "Prices and wages rose.", False),
+        # "after which" points back; several connectives or clauses are left alone
+        (
+            "The school closed after the fire destroyed the main building.",
+            "The fire destroyed the main building, after which the school closed.",
+            False,
+        ),
+        (
+            "The king died in 1547 after a long illness, and his son succeeded him after that.",
+            "His son succeeded the king after he died in 1547 following a long illness.",
+            False,
+        ),
     ],
 )
 def test_cause_and_effect_reversed(claim: str, passage: str, reversed_: bool) -> None:
@@ -200,6 +229,14 @@ def test_a_reversed_cause_is_contradicted() -> None:
         ),
         ("The study proves walking helps.", "The study proves walking helps.", None),
         ("The study proves walking helps.", "Walking helps, the study shows.", None),
+        # everyday senses, and "May" the month
+        ("The company was established in 1990.", "The company was founded in May 1990.", None),
+        ("Thousands demonstrated in the capital.", "Perhaps 10,000 people protested.", None),
+        (
+            "Tests confirmed that the well is safe.",
+            "Tests suggest the well is safe.",
+            "confirmed that",
+        ),
     ],
 )
 def test_a_claim_more_certain_than_its_source(claim: str, passage: str, word: str | None) -> None:

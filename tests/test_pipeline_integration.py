@@ -81,11 +81,6 @@ def test_off_topic_questions_are_declined(real_runtime: Runtime) -> None:
         assert answer.abstained and answer.citations == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit (issue 9 open): a near miss whose topic (Australia) is in the sources is "
-    "answered; the reader cannot yet tell it from an answerable question",
-)
 def test_near_miss_is_declined(real_runtime: Runtime) -> None:
     answer = real_runtime.chain.ask("What is the capital of Australia?")
     assert answer.abstained

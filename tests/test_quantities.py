@@ -279,6 +279,17 @@ def test_in_passage_spelling_writes_equal_values_as_the_passage_does(
         ),
         ("A 38-metre hall.", "A hall 0.038 kilometres long.", []),
         ("It took 3 hours.", "It took 3 days.", ["3 hours"]),
+        # two durations side by side are two, not one
+        (
+            "Each session lasts 50 minutes.",
+            "Each session lasts 50 minutes, 10 minutes of which are breaks.",
+            [],
+        ),
+        (
+            "Trains leave every 30 minutes.",
+            "Trains leave every 30 minutes 15 minutes at peak times.",
+            [],
+        ),
         # a unit on one side only: the numbers as written
         ("The turbines give 1.2 gigawatts.", "Its output is 1.2.", []),
     ],

@@ -70,7 +70,9 @@ def answer_type(question: str) -> str | None:
         r"\b(how many|how much|what percentage|what share|what fraction|by how much)\b", q
     ):
         return "count" if "how many" in q else "number"
-    if re.match(lead + rf"((which|what) (\w+ ){{0,3}}{_ROLES}s?|who\b.*\b{_ROLES}s?)\b", q):
+    # "Which Japanese minister ...?", not "What is the official ...?" (a role word as adjective)
+    copula = r"(?!(is|are|was|were|do|does|did|has|have|had)\b)"
+    if re.match(lead + rf"((which|what) {copula}(\w+ ){{0,3}}{_ROLES}s?|who\b.*\b{_ROLES}s?)\b", q):
         return "person"
     if re.match(lead + r"(who|whom)\b", q):
         return "name"

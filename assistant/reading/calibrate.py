@@ -163,7 +163,12 @@ def _answer_threshold(
     from assistant.evaluation.squad import load_squad, squad_runtime
     from assistant.generation.extractive import ExtractiveAnswerer
 
-    answerer = ExtractiveAnswerer(base.embedder, reader, min_score=settings.min_relevance)
+    answerer = ExtractiveAnswerer(
+        base.embedder,
+        reader,
+        min_score=settings.min_relevance,
+        broad_floor=settings.broad_min_relevance,
+    )
     dataset = load_squad(
         args.squad, articles=args.articles, sample=args.threshold_questions, seed=args.seed
     )

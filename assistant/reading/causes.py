@@ -24,7 +24,11 @@ _CAUSE_FIRST = (
     r"(?:which|that)\s+led|led\s+to|leading\s+to|resulted\s+in|resulting\s+in|caused|causing"
     r"|prompted|prompting|so\s+that|drove|forced"
 )
-_CONNECTIVE = re.compile(rf"\b(?:({_EFFECT_FIRST})|({_CAUSE_FIRST}))\b", re.IGNORECASE)
+_CONNECTIVE = re.compile(
+    rf"\b(?:({_EFFECT_FIRST})|({_CAUSE_FIRST}))\b(?!\s+(?:that|this|which|whom|it)\b)",
+    re.IGNORECASE,
+)
+_NOT_CAUSAL = re.compile(r"\bnamed\s+after\b|[;:]|,\s+(?:and|but|while|whereas)\b", re.IGNORECASE)
 MIN_CROSSED = 2  # shared words across the swap for it to count
 
 
@@ -39,10 +43,15 @@ def _words(text: str) -> frozenset[str]:
 
 
 def causal_parts(sentence: str) -> CausalClaim | None:
-    """The sentence's cause and effect (their content lemmas), at its first connective."""
-    found = _CONNECTIVE.search(sentence)
-    if found is None:
+    """The sentence's cause and effect (their content lemmas), split at its connective; None
+    unless it has exactly one and one main clause ("after which", "named after", and clauses
+    joined by ";" or ", and" are left alone)."""
+    if _NOT_CAUSAL.search(sentence):
         return None
+    connectives = list(_CONNECTIVE.finditer(sentence))
+    if len(connectives) != 1:
+        return None
+    found = connectives[0]
     before, after = _words(sentence[: found.start()]), _words(sentence[found.end() :])
     if not before or not after:
         return None

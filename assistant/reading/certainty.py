@@ -4,25 +4,34 @@ by lemma."""
 
 from __future__ import annotations
 
-from assistant.reading.lexicon import content_words, lemmas
+import re
+
+from assistant.reading.lexicon import lemmas
 
 HEDGES = frozenset(
     "suggest indicate hint imply may might could possibly perhaps probably likely appear seem "
     "estimate believe suspect tentative preliminary".split()
 )
-CERTAIN = frozenset("prove confirm demonstrate establish certainly definitely undoubtedly".split())
+# "proves" anywhere; "confirms", "demonstrates", "establishes" only of a finding ("... that"):
+# "the Senate confirmed her", "thousands demonstrated", "was established in 1990" claim no proof.
+_CERTAIN = re.compile(
+    r"\b(prov(?:e|es|ed|en|ing)|(?:confirm|demonstrat|establish)\w*\s+that|certainly|definitely"
+    r"|undoubtedly)\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[A-Za-z]+")
 
 
-def _lemmas(text: str) -> set[str]:
-    return {lemma for w in content_words(text) for lemma in lemmas(w)} | {
-        w.lower() for w in text.split()
-    }
+def _hedges(text: str) -> set[str]:
+    # "May" with a capital is the month
+    words = {w.lower() for w in _WORD.findall(text) if w != "May"}
+    return {lemma for w in words for lemma in lemmas(w)} & HEDGES
 
 
 def overstates(claim: str, passage: str) -> str | None:
-    """The claim's word of certainty where the passage hedges (and does not say it), else None."""
-    said, told = _lemmas(claim), _lemmas(passage)
-    certain = sorted((said & CERTAIN) - told)
-    if certain and (told & HEDGES) - said:
-        return certain[0]
-    return None
+    """The claim's words of certainty (as written) where the passage hedges and says no such
+    thing, else None."""
+    said = [m.group(0) for m in _CERTAIN.finditer(claim)]
+    if not said or _CERTAIN.search(passage):
+        return None
+    return said[0] if _hedges(passage) - _hedges(claim) else None

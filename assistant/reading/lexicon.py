@@ -19,9 +19,10 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 LEXICON_FILE = Path(__file__).parent / "weights" / "lexicon.json.gz"
-CONTEXT = 2  # content words each side that say what a word is about
+CONTEXT = 2  # content words before a word that say what it is about
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*|\d+(?:[.,]\d+)*")
+_NEGATIONS = frozenset("not no never n't nor neither without".split())
 # Function words, and words for amounts or hedges, which say nothing about what changes.
 _STOPWORDS = frozenset(
     """a about above after again against all also although am among an and another any are
@@ -106,31 +107,75 @@ def same_meaning(a: str, b: str) -> bool:
 
 def content_words(text: str) -> list[str]:
     """Words that carry content (and numbers), in order, without function words."""
-    return [w for w in _WORD.findall(text) if w.lower().replace("’", "'") not in _STOPWORDS]
+    return [w for w, _ in _content_tokens(text)]
 
 
-def _about(words: list[str], i: int) -> set[str]:
+def _content_tokens(text: str) -> list[tuple[str, bool]]:
+    """Content words, each with whether a negation stands just before it ("did not fall")."""
+    out: list[tuple[str, bool]] = []
+    recent: list[str] = []
+    for word in _WORD.findall(text):
+        low = word.lower().replace("’", "'")
+        if low not in _STOPWORDS:
+            out.append((word, any(w in _NEGATIONS for w in recent[-3:])))
+        recent.append(low)
+    return out
+
+
+def _subject_side(words: list[str], i: int) -> set[str]:
+    """The lemmas of the content words just before a word: what it is said of."""
+    return {lemma for w in words[max(0, i - CONTEXT) : i] for lemma in lemmas(w)}
+
+
+def _around(words: list[str], i: int) -> set[str]:
     near = words[max(0, i - CONTEXT) : i] + words[i + 1 : i + 1 + CONTEXT]
     return {lemma for w in near for lemma in lemmas(w)}
+
+
+@lru_cache(maxsize=50000)
+def _plainly_a_verb(word: str) -> bool:
+    """A past tense, participle or -ing form ("rose", "declined", "growing"): a verb as used,
+    where "delays" or "increases" may be nouns."""
+    from lemminflect import getAllLemmas, getInflection
+
+    low = word.lower()
+    verbs = getAllLemmas(low, upos="VERB").get("VERB", ())
+    return any(low in getInflection(v, tag=t) for v in verbs for t in ("VBD", "VBN", "VBG"))
+
+
+def _goes_the_same_way(said: list[str], i: int, told: list[str]) -> bool:
+    """Whether the passage has a verb of the claim word's direction about the same things ("the
+    reform reduced poverty" / "poverty declined after the reform")."""
+    way = direction(said[i])
+    return bool(way) and any(
+        w.isalpha() and direction(w) == way and _plainly_a_verb(w)
+        and _around(said, i) & _around(told, j)
+        for j, w in enumerate(told)
+    )  # fmt: skip
 
 
 def oppositions(claim: str, passage: str) -> list[Opposition]:
     """Words of the claim that go against a word of the passage about the same thing.
 
-    A claim word counts only when the passage has neither it nor a synonym, and the passage word
-    it opposes is not in the claim too (a claim saying "rose" and "fell" of two things is not
-    opposing one of them).
+    "About the same thing": the two words share a content word among the two before each ("delays
+    fell" / "delays rose"; "the company sold" / "Ford bought" share none). A claim word does not
+    count when the passage has it, a synonym, or a verb going the same way about the same
+    things; when a negation stands before it; or when the claim also has the passage's word (a
+    claim saying "rose" and "fell" of two things is not opposing one of them).
     """
-    said, told = content_words(claim), content_words(passage)
+    tokens = _content_tokens(claim)
+    said, told = [w for w, _ in tokens], content_words(passage)
     claim_lemmas = {lemma for w in said for lemma in lemmas(w)}
     found: list[Opposition] = []
-    for i, word in enumerate(said):
-        if not word.isalpha() or any(same_meaning(word, w) for w in told):
+    for i, (word, negated) in enumerate(tokens):
+        if not word.isalpha() or negated or any(same_meaning(word, w) for w in told):
+            continue
+        if _goes_the_same_way(said, i, told):
             continue
         for j, other in enumerate(told):
             if not other.isalpha() or lemmas(other) & claim_lemmas or not opposed(word, other):
                 continue
-            if _about(said, i) & _about(told, j):
+            if _subject_side(said, i) & _subject_side(told, j):
                 found.append(Opposition(word, other))
                 break
     return found
