@@ -7,7 +7,7 @@ import re
 
 _PER_CENT = re.compile(r"(\d)\s*(?:%|per\s*cent\b|percent\b)", re.IGNORECASE)
 _NUMBER_TOKEN = re.compile(r"\d+(?:[.,]\d+)*")
-_WORD_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*")
+WORD_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _NEGATION = re.compile(
     r"\b(not|never|no|neither|nor|none|nobody|nothing|without|cannot)\b|n't\b|n’t\b", re.IGNORECASE
@@ -46,7 +46,7 @@ def number_tokens(text: str) -> set[str]:
 
 def name_tokens(sentence: str) -> set[str]:
     """Capitalised words after the first (names, places, months, acronyms), lowercased."""
-    words = _WORD_TOKEN.findall(normalise_for_check(sentence))
+    words = WORD_TOKEN.findall(normalise_for_check(sentence))
     names: set[str] = set()
     for word in words[1:]:
         if not word[0].isupper():
@@ -59,7 +59,7 @@ def name_tokens(sentence: str) -> set[str]:
 
 def passage_words(text: str) -> set[str]:
     """Every word of a passage, lowercased, without a possessive 's."""
-    return {_POSSESSIVE.sub("", w).lower() for w in _WORD_TOKEN.findall(normalise_for_check(text))}
+    return {_POSSESSIVE.sub("", w).lower() for w in WORD_TOKEN.findall(normalise_for_check(text))}
 
 
 def name_in(name: str, words: set[str]) -> bool:

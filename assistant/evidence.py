@@ -3,17 +3,14 @@ the sentence windows closest to it in meaning, and what its quantities and the r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.claims import name_in, name_tokens, negated, passage_words
+from assistant.claims import WORD_TOKEN, name_in, name_tokens, negated, passage_words
 from assistant.markers import format_markers
-
-_WORDS = re.compile(r"[A-Za-z][A-Za-z'’]*")
 
 if TYPE_CHECKING:
     from assistant.citations import Quote
@@ -50,6 +47,10 @@ class WindowMatches:
     candidates: list[tuple[int, tuple[Quote, ...]]]  # the closest few of each, with its number
     best: float = -1.0  # the highest similarity
     best_window: tuple[int, str] | None = None  # the closest window overall, with its number
+
+    def candidate_texts(self) -> list[tuple[int, str]]:
+        """Each candidate window as one text, with its citation number."""
+        return [(n, " ".join(q.text for q in window)) for n, window in self.candidates]
 
 
 def closest_windows(
@@ -116,7 +117,7 @@ def reader_verdict(
     min_contradicted: float,
 ) -> tuple[str | None, str | None]:
     """(contradiction, reason unsupported) from the reader; Nones when a window entails it."""
-    premises = [" ".join(q.text for q in w) for _, w in matches.candidates]
+    premises = [text for _, text in matches.candidate_texts()]
     verdicts = entails_each(reader, sentence, premises)
     best_entailed = max(v.entailed for v in verdicts)
     if best_entailed >= min_entailed:
@@ -154,8 +155,7 @@ def opposition_verdict(sentence: str, matches: WindowMatches) -> tuple[str | Non
     thing: an antonym, or up where it says down ("delays fell" / "delays rose")."""
     from assistant.reading.lexicon import oppositions
 
-    for n, window in matches.candidates:
-        text = " ".join(q.text for q in window)
+    for n, text in matches.candidate_texts():
         found = oppositions(sentence, text)
         if found:
             said, told = found[0].claim_word, found[0].passage_word
@@ -171,8 +171,7 @@ def cause_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, No
     effect as the cause ("A because of B" where the window says "B because of A")."""
     from assistant.reading.causes import reverses_cause
 
-    for n, window in matches.candidates:
-        text = " ".join(q.text for q in window)
+    for n, text in matches.candidate_texts():
         if reverses_cause(sentence, text):
             return (
                 f'contradicted by {format_markers([n])}: cause and effect reversed: "{text}"',
@@ -203,7 +202,7 @@ def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, s
     elsewhere = {name for name in name_tokens(sentence) if not name_in(name, words)}
     if not elsewhere:
         return None, None
-    written = [w for w in dict.fromkeys(_WORDS.findall(sentence)) if w.lower() in elsewhere]
+    written = [w for w in dict.fromkeys(WORD_TOKEN.findall(sentence)) if w.lower() in elsewhere]
     return (
         None,
         f"the sentences of {format_markers([n])} closest to this don't mention {' '.join(written)}",

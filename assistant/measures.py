@@ -59,19 +59,23 @@ def attach(text: str, found: list[Quantity]) -> list[Quantity]:
     return _join_durations(text, measured)
 
 
+def _unit_size(q: Quantity) -> float:
+    """One of the quantity's unit, in the base unit (an hour: 3600); 0 without a unit."""
+    return q.base / q.value if q.measure and q.value else 0.0
+
+
 def _join_durations(text: str, found: list[Quantity]) -> list[Quantity]:
     """ "2 hours 45 minutes" is one duration: a part in a smaller unit, less than one of the unit
     before, right after it ("50 minutes, 10 minutes of which ..." stays two)."""
     joined: list[Quantity] = []
-    unit_of = {id(q): q.base / q.value for q in found if q.measure and q.value}
     for q in found:
         last = joined[-1] if joined else None
         if (
             last is not None
             and last.measure == q.measure == "duration"
             and _PART_LINK.fullmatch(text, last.end, q.start)
-            and unit_of.get(id(q), 0) < unit_of.get(id(last), 0)
-            and q.base < unit_of.get(id(last), 0)
+            and _unit_size(q) < _unit_size(last)
+            and q.base < _unit_size(last)
         ):
             joined[-1] = replace(
                 last, text=text[last.start : q.end], end=q.end, base=last.base + q.base

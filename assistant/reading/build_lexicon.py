@@ -47,15 +47,20 @@ class WordNet:
         self.synsets_of: dict[str, set[str]] = defaultdict(set)
         self.uses: dict[tuple[str, str], int] = defaultdict(int)  # (word, pos) -> tagged uses
         self.sense_uses: dict[tuple[str, str], int] = defaultdict(int)  # (word, synset) -> uses
+        self.first: dict[tuple[str, str], str] = {}  # (word, pos) -> its most frequent synset
+        self.senses: dict[tuple[str, str], int] = defaultdict(int)  # (word, pos) -> senses
         for name, pos in PARTS.items():
             for line in _data_lines(root, name):
                 self._read(line, pos)
         for line in (root / "index.sense").read_text(encoding="latin-1").splitlines():
-            key, offset, _, count = line.split()
+            key, offset, number, count = line.split()
             word, rest = key.split("%", 1)
             pos = "nvar"[int(rest[0]) - 1 if rest[0] != "5" else 2]
             self.uses[(word, pos)] += int(count)
             self.sense_uses[(word, f"{offset}{pos}")] += int(count)
+            self.senses[(word, pos)] += 1
+            if number == "1":
+                self.first[(word, pos)] = f"{offset}{pos}"
 
     def _read(self, line: str, pos: str) -> None:
         fields = line.split("|")[0].split()

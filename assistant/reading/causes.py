@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.reading.lexicon import content_words, lemmas
+from assistant.reading.lexicon import content_words, lemmas_of
 
 # "X because of Y": Y is the cause. "X led to Y": X is the cause.
 _EFFECT_FIRST = (
@@ -39,7 +39,7 @@ class CausalClaim:
 
 
 def _words(text: str) -> frozenset[str]:
-    return frozenset(lemma for w in content_words(text) for lemma in lemmas(w))
+    return frozenset(lemmas_of(content_words(text)))
 
 
 def causal_parts(sentence: str) -> CausalClaim | None:

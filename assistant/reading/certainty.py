@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.reading.lexicon import lemmas
+from assistant.reading.lexicon import lemmas_of
 
 HEDGES = frozenset(
     "suggest indicate hint imply may might could possibly perhaps probably likely appear seem "
@@ -25,7 +25,7 @@ _WORD = re.compile(r"[A-Za-z]+")
 def _hedges(text: str) -> set[str]:
     # "May" with a capital is the month
     words = {w.lower() for w in _WORD.findall(text) if w != "May"}
-    return {lemma for w in words for lemma in lemmas(w)} & HEDGES
+    return lemmas_of(words) & HEDGES
 
 
 def overstates(claim: str, passage: str) -> str | None:

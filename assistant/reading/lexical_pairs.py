@@ -20,18 +20,15 @@ Only words whose part of speech is unambiguous to lemminflect are changed; names
 
 from __future__ import annotations
 
-import gzip
-import json
 import random
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant.reading.build_lexicon import WordNet
-from assistant.reading.lexicon import LEXICON_FILE
+from assistant.reading.lexicon import load_lexicon
 from assistant.reading.perturb import split_sentences
 from assistant.reading.train_data import Pair, _squad11
 
@@ -60,19 +57,8 @@ class Senses:
 
     def __init__(self, root: Path) -> None:
         self.wn = WordNet(root)
-        self.first: dict[tuple[str, str], str] = {}
-        self.count: dict[tuple[str, str], int] = defaultdict(int)
-        self.senses: dict[tuple[str, str], int] = defaultdict(int)
-        for line in (root / "index.sense").read_text(encoding="latin-1").splitlines():
-            key, offset, number, count = line.split()
-            lemma, rest = key.split("%", 1)
-            pos = "nvar"[int(rest[0]) - 1] if rest[0] != "5" else "a"
-            if number == "1":
-                self.first[(lemma, pos)] = f"{offset}{pos}"
-            self.count[(lemma, pos)] += int(count)
-            self.senses[(lemma, pos)] += 1
-        data = json.loads(gzip.decompress(LEXICON_FILE.read_bytes()))
-        self.direction: dict[str, int] = data["direction"]
+        self.first = self.wn.first
+        self.direction: dict[str, int] = load_lexicon()["direction"]  # type: ignore[assignment]
         self.by_direction = {
             sign: [w for w, d in self.direction.items() if d == sign and self.common(w, "v")]
             for sign in (1, -1)
@@ -82,8 +68,8 @@ class Senses:
         """Written often enough, and with few enough senses to be read in the one meant."""
         key = (lemma, pos)
         return (
-            self.count[key] >= _COMMON
-            and self.senses[key] <= _MAX_SENSES
+            self.wn.uses[key] >= _COMMON
+            and self.wn.senses[key] <= _MAX_SENSES
             and len(lemma) >= _MIN_LETTERS
         )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -46,8 +47,14 @@ class Opposition:
 
 
 @cache
-def _lexicon() -> dict[str, dict[str, object]]:
+def load_lexicon() -> dict[str, dict[str, object]]:
+    """The word data, read once."""
     return json.loads(gzip.decompress(LEXICON_FILE.read_bytes()))
+
+
+def lemmas_of(words: Iterable[str]) -> set[str]:
+    """Every lemma of every word."""
+    return {lemma for w in words for lemma in lemmas(w)}
 
 
 @lru_cache(maxsize=50000)
@@ -67,7 +74,7 @@ def direction(word: str) -> int:
     """+1 if the word, as a verb, says up ("rose", "doubles"), -1 if down ("cut"), else 0."""
     from lemminflect import getAllLemmas
 
-    table: dict[str, int] = _lexicon()["direction"]  # type: ignore[assignment]
+    table: dict[str, int] = load_lexicon()["direction"]  # type: ignore[assignment]
     low = word.lower()
     verbs = {low, *getAllLemmas(low, upos="VERB").get("VERB", ())}
     ways = {table[v] for v in verbs if v in table}
@@ -76,7 +83,7 @@ def direction(word: str) -> int:
 
 @cache
 def _common_words() -> frozenset[str]:
-    words: list[str] = _lexicon()["words"]  # type: ignore[assignment]
+    words: list[str] = load_lexicon()["words"]  # type: ignore[assignment]
     return frozenset(words)
 
 
@@ -87,7 +94,7 @@ def is_common_word(word: str) -> bool:
 
 
 def _related(a: frozenset[str], b: frozenset[str], table: str) -> bool:
-    rows: dict[str, list[str]] = _lexicon()[table]  # type: ignore[assignment]
+    rows: dict[str, list[str]] = load_lexicon()[table]  # type: ignore[assignment]
     return any(w in b for lemma in a for w in rows.get(lemma, ()))
 
 
@@ -124,12 +131,11 @@ def _content_tokens(text: str) -> list[tuple[str, bool]]:
 
 def _subject_side(words: list[str], i: int) -> set[str]:
     """The lemmas of the content words just before a word: what it is said of."""
-    return {lemma for w in words[max(0, i - CONTEXT) : i] for lemma in lemmas(w)}
+    return lemmas_of(words[max(0, i - CONTEXT) : i])
 
 
 def _around(words: list[str], i: int) -> set[str]:
-    near = words[max(0, i - CONTEXT) : i] + words[i + 1 : i + 1 + CONTEXT]
-    return {lemma for w in near for lemma in lemmas(w)}
+    return lemmas_of(words[max(0, i - CONTEXT) : i] + words[i + 1 : i + 1 + CONTEXT])
 
 
 @lru_cache(maxsize=50000)
@@ -165,7 +171,7 @@ def oppositions(claim: str, passage: str) -> list[Opposition]:
     """
     tokens = _content_tokens(claim)
     said, told = [w for w, _ in tokens], content_words(passage)
-    claim_lemmas = {lemma for w in said for lemma in lemmas(w)}
+    claim_lemmas = lemmas_of(said)
     found: list[Opposition] = []
     for i, (word, negated) in enumerate(tokens):
         if not word.isalpha() or negated or any(same_meaning(word, w) for w in told):
