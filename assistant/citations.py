@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from assistant.claims import is_connective, missing_names
 from assistant.evidence import (
     WindowMatches,
+    amount_direction_verdict,
     cause_verdict,
     certainty_verdict,
     closest_windows,
@@ -24,6 +25,7 @@ from assistant.evidence import (
     opposition_verdict,
     quantity_verdict,
     reader_verdict,
+    roles_verdict,
     window_names_verdict,
     year_verdict,
 )
@@ -273,11 +275,11 @@ def _rule_verdicts(
     verdicts = [quantity_verdict(sentence, passages, matches, valid, not unnamed)]
     if not reading or verdicts[0][0] or unnamed:
         return verdicts
-    for rule in (negation_verdict, opposition_verdict, cause_verdict):
+    for rule in (negation_verdict, opposition_verdict, amount_direction_verdict, cause_verdict):
         verdicts.append(rule(sentence, matches))
         if verdicts[-1][0]:
             return verdicts
-    for unsaid in (year_verdict, window_names_verdict, certainty_verdict):
+    for unsaid in (year_verdict, window_names_verdict, roles_verdict, certainty_verdict):
         verdicts.append(unsaid(sentence, matches))
     return verdicts
 

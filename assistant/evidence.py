@@ -99,11 +99,20 @@ def quantity_verdict(
     return None, message
 
 
+NEGATION_MAX_NEW_WORDS = 2
+
+
 def negation_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, None]:
     """A contradiction when the sentence is negated and its closest window is not, or the
-    other way round."""
+    other way round, and the sentence otherwise says what the window says (at most
+    NEGATION_MAX_NEW_WORDS content words of its own): a rewording may put "no longer have" for
+    "lost", which is no flipped negation."""
+    from assistant.generation.question_kinds import content_terms
+
     window = matches.best_window
     if window is None or negated(sentence) == negated(window[1]):
+        return None, None
+    if len(content_terms(sentence) - content_terms(window[1])) > NEGATION_MAX_NEW_WORDS:
         return None, None
     opposite = f'one says not, the other does: "{window[1]}"'
     return f"contradicted by {format_markers([window[0]])}: {opposite}", None
@@ -166,6 +175,19 @@ def opposition_verdict(sentence: str, matches: WindowMatches) -> tuple[str | Non
     return None, None
 
 
+def amount_direction_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, None]:
+    """A contradiction when the sentence gives a figure of a closest window the other way
+    ("down 12%" where it says "up 12%", "more than" where it says "fewer than")."""
+    from assistant.quantity_directions import opposite_amount
+
+    for n, text in matches.candidate_texts():
+        found = opposite_amount(sentence, text)
+        if found:
+            said, told = found
+            return f'contradicted by {format_markers([n])}: "{said}" where it says "{told}"', None
+    return None, None
+
+
 def cause_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, None]:
     """A contradiction when the sentence gives a closest window's cause as the effect and its
     effect as the cause ("A because of B" where the window says "B because of A")."""
@@ -190,6 +212,19 @@ def certainty_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str 
     if window is None or word is None:
         return None, None
     return None, f'"{word}": more certain than the cited passage, which hedges: "{window[1]}"'
+
+
+def roles_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
+    """Unsupported when the sentence says of one name what a closest window says of another
+    ("goalkeeper Asante" where it says "striker Asante ... goalkeeper Hartigan")."""
+    from assistant.reading.roles import swapped_names
+
+    for n, text in matches.candidate_texts():
+        swap = swapped_names(sentence, text)
+        if swap is not None:
+            said = f'"{swap.word}" is said of {swap.other.title()} in {format_markers([n])}'
+            return None, f'{said}, not of {swap.name.title()}: "{text}"'
+    return None, None
 
 
 def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:

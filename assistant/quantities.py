@@ -24,12 +24,15 @@ parsed by the `text2num` library (`find_numbers`); the rules around it are here:
   denominator) and "a quarter of", "one fifth of" (only before "of": "a third term" and "the
   third increase" are ordinals). A fraction matches a percentage of the same share ("three-fifths"
   = "60 per cent") or a plain number of the same value ("a quarter of a point" = "0.25 points").
+  "the remaining quarter of" is a quarter; ratios ("seven in ten", "1 out of 5") are fractions.
+- A claim's figure a reader works out from two of the passage's of one kind (their difference)
+  or from one (its half, where the passage says "half") is stated by the passage.
 - Units of measure written after a number (durations, power, length, mass; `measures.py`):
   two quantities with units of one measure match when their amounts agree ("1.2 gigawatts" =
   "1,200 megawatts", "4 hours 10 minutes" = "250 minutes"); with a unit on one side only, the
   numbers as written are compared.
 - Not handled: numbers with spaces as thousands separators, years in words ("twenty
-  twenty-seven"), "half" (too often not a quantity), signs ("-2%" reads as 2%), "m"/"k"
+  twenty-seven"), "half" alone (too often not a quantity), signs ("-2%" reads as 2%), "m"/"k"
   abbreviations, currencies ("£3 million" is 3 million, whatever the currency).
 """
 
@@ -184,7 +187,7 @@ def _digit_quantities(text: str, toks: list[_Tok], used: set[int]) -> list[_Foun
 
 
 _NUMERATORS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "a": 1, "an": 1, "one": 1, "remaining": 1, "other": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9,
 }  # fmt: skip
 _DENOMINATORS = {
@@ -258,6 +261,24 @@ def _word_quantities(text: str, toks: list[_Tok], used: set[int]) -> list[_Found
     return found
 
 
+def _ratios(toks: list[_Tok], found: list[_Found]) -> list[_Found]:
+    """ "seven in ten", "1 out of 5", "one in every four": a share (a fraction), not two numbers."""
+    out: list[_Found] = []
+    for f in found:
+        before = out[-1] if out else None
+        if before is not None and before.unit == "" and f.unit == "":
+            link = [t.lower for t in toks[before.last + 1 : f.first]]
+            whole = f.value.is_integer() and before.value.is_integer()
+            if link in _RATIO_LINKS and whole and 0 < before.value < f.value <= 1000:
+                out[-1] = _Found(before.value / f.value, before.first, f.last, True, FRACTION)
+                continue
+        out.append(f)
+    return out
+
+
+_RATIO_LINKS = (["in"], ["out", "of"], ["in", "every"], ["of", "every"])
+
+
 def quantities(text: str) -> list[Quantity]:
     """Every quantity in text, in order, digits or words; see the module docstring for the rules."""
     toks = _tokens(text)
@@ -266,6 +287,7 @@ def quantities(text: str) -> list[Quantity]:
     found += _digit_quantities(text, toks, used)
     found += _word_quantities(text, toks, used)
     found.sort(key=lambda f: f.first)
+    found = _ratios(toks, found)
     for f in found:
         end = _percent_end(text, toks, f.last + 1) if f.unit != FRACTION else -1
         if end >= 0:
@@ -307,7 +329,7 @@ def _as_share(q: Quantity) -> float | None:
     return None
 
 
-def _matches(claim: Quantity, source: Quantity) -> bool:
+def same_amount(claim: Quantity, source: Quantity) -> bool:
     if claim.measure and source.measure:  # amounts: "250 minutes" = "4 hours 10 minutes"
         same = claim.measure == source.measure
         return same and math.isclose(claim.base, source.base, rel_tol=1e-6)
@@ -333,11 +355,39 @@ def unmatched_quantities(claim: str, passage: str) -> list[str]:
     """The claim's quantities, as written in the claim and each once, that state a value (and
     per-cent-ness) none of the passage's quantities states."""
     stated = quantities(passage)
+    halves = re.search(r"\bhalf\b", passage, re.IGNORECASE) is not None
     missing: list[str] = []
     for q in quantities(claim):
-        if q.text not in missing and not any(_matches(q, s) for s in stated):
+        if q.text in missing or any(same_amount(q, s) for s in stated):
+            continue
+        if not _derived(q, stated, halves):
             missing.append(q.text)
     return missing
+
+
+def _derived(q: Quantity, stated: list[Quantity], halves: bool) -> bool:
+    """Whether q is worked out from the passage's figures as a reader would: the difference of
+    two of one kind ("from 52 to 44 minutes" = "eight minutes" shorter; "from 58% to 71%" = 13
+    points), or half of one where the passage speaks of a half ("18,000 ..., half of whom")."""
+    if q.unit in (YEAR, FRACTION):
+        return False
+    for i, a in enumerate(stated):
+        if (
+            halves
+            and q.unit == a.unit == ""
+            and not a.measure
+            and math.isclose(2 * q.value, a.value)
+        ):
+            return True
+        for b in stated[i + 1 :]:
+            if a.unit != b.unit or a.unit in (YEAR, FRACTION) or a.measure != b.measure:
+                continue
+            if a.measure:
+                if q.measure == a.measure and math.isclose(q.base, abs(a.base - b.base)):
+                    return True
+            elif q.unit in ("", a.unit) and math.isclose(q.value, abs(a.value - b.value)):
+                return True
+    return False
 
 
 def in_passage_spelling(claim: str, passage: str) -> str:
@@ -349,7 +399,7 @@ def in_passage_spelling(claim: str, passage: str) -> str:
     stated = quantities(passage)
     rewritten = claim
     for q in quantities(claim):
-        same = next((s for s in stated if _matches(q, s)), None)
+        same = next((s for s in stated if same_amount(q, s)), None)
         if same is not None and same.text != q.text and same.measure == q.measure:
             rewritten = rewritten.replace(q.text, same.text, 1)
     return rewritten

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from assistant.citations import sentence_spans
+from assistant.generation.answer_types import answer_type, holds_answer_type
 from assistant.generation.base import NO_ANSWER
 from assistant.generation.extractive import ExtractiveAnswerer
-from assistant.generation.question_kinds import answer_type, holds_answer_type
 from assistant.testing import FakeEmbedder, FakeReader
 from assistant.types import Answer, Chunk, DeclineReason, ScoredChunk, Turn
 
@@ -119,7 +119,7 @@ def test_answer_types() -> None:
     assert answer_type("Who is the prime minister?") == "person"
     assert answer_type("What is the OSA?") is None
     assert answer_type("Which South Korean president took part?") == "person"
-    assert answer_type("On what date is the election?") == "date"
+    assert answer_type("On what date is the election?") == "day"
     assert answer_type("When and how did he die?") == "date"
     assert answer_type("When a treaty fails, what happens?") is None
     assert answer_type("Who won the battle?") == "name"
@@ -157,3 +157,47 @@ def test_sentence_spans_never_join_paragraphs() -> None:
         "Osaka hosted a robot fair.",
         "The fair drew many visitors from Korea.",
     ]
+
+
+def test_finer_answer_types() -> None:
+    assert answer_type("On what date is the election?") == "day"
+    assert answer_type("In which month did the talks open?") == "month"
+    assert answer_type("When is the election?") == "date"
+    assert answer_type("What percentage of voters backed it?") == "share"
+    assert answer_type("What share of GDP does it spend?") == "share"
+    assert answer_type("In which city was the summit held?") == "place"
+    assert answer_type("Which countries joined?") is None  # a broad question, not a name
+
+
+def test_a_day_a_month_a_share_and_a_count_are_what_they_say() -> None:
+    q = "On what date is the election?"
+    assert not holds_answer_type("day", "The election is in November 2024.", q)
+    assert holds_answer_type("day", "The election is on 5 November 2024.", q)
+    assert holds_answer_type("day", "The vote falls on November 5th.", q)
+    q = "In which month did the talks open?"
+    assert not holds_answer_type("month", "The talks opened in 2023.", q)
+    assert holds_answer_type("month", "The talks opened in March 2023.", q)
+    q = "What share of GDP does it spend on defence?"
+    assert not holds_answer_type("share", "It will spend more on defence by 2027.", q)
+    assert holds_answer_type("share", "It spends two per cent of GDP on defence.", q)
+    assert holds_answer_type("share", "Nearly half of the budget goes on defence.", q)
+    q = "How many personnel serve in the forces?"
+    assert not holds_answer_type("count", "The budget will be 65 per cent higher in 2027.", q)
+    assert not holds_answer_type("count", "The board promised £18 million for the forces.", q)
+    assert holds_answer_type("count", "Some 247,000 personnel serve in the forces.", q)
+    assert holds_answer_type("count", "Hundreds of personnel serve abroad.", q)
+    q = "How much will the budget grow?"
+    assert holds_answer_type("number", "The budget will be 65 per cent higher in 2027.", q)
+    assert holds_answer_type("number", "The budget will double by 2027.", q)
+    assert not holds_answer_type("number", "The budget will grow until 2027.", q)
+
+
+def test_a_place_and_a_titled_person_are_found_where_they_are() -> None:
+    q = "In which city was the summit held?"
+    assert holds_answer_type("place", "The summit was held in Vilnius in July.", q)
+    assert not holds_answer_type("place", "The summit was held in July.", q)
+    q = "Which minister announced the plan?"
+    # the title stands before the second "Young", not the first
+    assert holds_answer_type("person", "Young people cheered Minister Young.", q)
+    assert holds_answer_type("person", "The plan was announced by the Mayor, John Young.", q)
+    assert not holds_answer_type("person", "The plan was announced by John Young.", q)

@@ -150,7 +150,7 @@ def test_the_faithful_sentence_still_passes() -> None:
     ],
 )
 def test_which_minister_is_answered_only_by_a_persons_name(sentence: str, holds: bool) -> None:
-    from assistant.generation.question_kinds import holds_answer_type
+    from assistant.generation.answer_types import holds_answer_type
 
     assert holds_answer_type("person", sentence, "Which prime minister did this?") is holds
 

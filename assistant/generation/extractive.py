@@ -22,19 +22,17 @@ from assistant.conversation import (
     names_its_own_topic,
     standalone_query,
 )
+from assistant.generation.answer_types import answer_type, holds_answer_type, type_bonus
 from assistant.generation.base import abstain
 from assistant.generation.question_kinds import (
     ANAPHORIC_START,
     ASKS_FOR_MORE,
     ASKS_OPINION,
     TOPIC_SHIFT,
-    answer_type,
     content_terms,
-    holds_answer_type,
     is_broad,
     missing_note,
     split_question,
-    type_bonus,
 )
 from assistant.index.embedder import Embedder
 from assistant.reading import Reader

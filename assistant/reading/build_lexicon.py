@@ -114,22 +114,29 @@ def directions(wn: WordNet) -> dict[str, int]:
 
 
 def antonyms(wn: WordNet) -> dict[str, list[str]]:
-    """Each word's antonyms, with the satellites of an antonymous adjective ("wet" / "damp")."""
-    out: dict[str, set[str]] = defaultdict(set)
+    """Each word's antonyms, with the satellites of an antonymous adjective ("wet" / "damp")
+    unless they are too many: "high" keeps "low" but not low's 60 satellites."""
+
+    def words_of(sids: set[str], word: str) -> set[str]:
+        return {
+            w
+            for sid in sids
+            for w in wn.words[sid]
+            if "_" not in w and w != word and not w[0].isdigit()
+        }
+
+    out: dict[str, list[str]] = {}
     for word, synsets in wn.synsets_of.items():
-        if "_" in word:
+        if "_" in word or any(ch.isdigit() for ch in word):
             continue
-        opposite = wn.linked(synsets, {"!"}) | wn.linked(wn.linked(synsets, {"&"}), {"!"})
-        opposite |= wn.linked(opposite, {"&"})
-        for sid in opposite:
-            out[word].update(
-                w for w in wn.words[sid] if "_" not in w and w != word and not w[0].isdigit()
-            )
-    return {
-        w: sorted(a)
-        for w, a in out.items()
-        if a and len(a) <= MAX_ANTONYMS and not any(ch.isdigit() for ch in w)
-    }
+        direct = wn.linked(synsets, {"!"}) | wn.linked(wn.linked(synsets, {"&"}), {"!"})
+        heads = words_of(direct, word)
+        found = heads | words_of(wn.linked(direct, {"&"}), word)
+        if len(found) > MAX_ANTONYMS:
+            found = heads
+        if found and len(found) <= MAX_ANTONYMS:
+            out[word] = sorted(found)
+    return out
 
 
 def synonyms(wn: WordNet, words: set[str]) -> dict[str, list[str]]:

@@ -112,6 +112,11 @@ def same_meaning(a: str, b: str) -> bool:
     return bool(la & lb) or _related(la, lb, "synonyms")
 
 
+def is_function_word(word: str) -> bool:
+    """A function word, or a word for an amount or a hedge ("the", "about", "may", "more")."""
+    return word.lower().replace("’", "'") in _STOPWORDS
+
+
 def content_words(text: str) -> list[str]:
     """Words that carry content (and numbers), in order, without function words."""
     return [w for w, _ in _content_tokens(text)]

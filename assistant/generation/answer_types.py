@@ -1,0 +1,184 @@
+"""The kind of thing a question asks for (a date, a day, a count, a share, a person, a place) and
+whether a sentence holds one. Generic English only: nothing here knows the shipped article.
+
+A sentence that holds nothing of the asked kind cannot answer the question, however many words
+it shares with it: "How many personnel ...?" is not answered by "65 per cent higher", "On what
+date ...?" not by "in June 2022", "What share of ...?" not by "in 2019".
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.quantities import FRACTION, PERCENT, YEAR, Quantity, quantities
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+# A capitalised word that does not open the sentence (a name of any kind).
+_NAME = re.compile(r"(?<![.!?] )(?<!^)(?<![.!?][\"“‘'] )\b[A-Z][\w’'-]+")
+_ROLES = (
+    r"(leader|president|minister|person|official|politician|premier|chancellor|secretary"
+    r"|king|queen|emperor|commander|ambassador|spokesman|spokeswoman|spokesperson"
+    r"|chairman|chair|director|founder|author|writer|inventor|ceo|mayor|governor)"
+)
+_PLACES = r"(city|town|country|region|place|prefecture|state|province|island)"
+_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+_MONTH = re.compile(_MONTHS)
+_WEEKDAYS = r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_DATE = re.compile(
+    rf"\b(1\d\d\d|20\d\d|\d+(st|nd|rd|th)? century|\d{{2,4}}s|{_MONTHS}|(last|this|next|that"
+    r"|the same|previous|following) (year|month|week|decade|century)|spring|summer|autumn|fall"
+    r"|winter|yesterday|today|tomorrow|ago|era|reign|dynasty|decade)\b"
+)
+# A day, not only a year or a month: "5 November", "November 5th", "on Tuesday", "12/03/2024".
+_DAY = re.compile(
+    rf"\b(\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?({_MONTHS})|({_MONTHS})\s+\d{{1,2}}(st|nd|rd|th)?\b"
+    rf"|{_WEEKDAYS}|yesterday|today|tomorrow|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}})"
+)
+_MONTH_OR_DAY = re.compile(rf"\b({_MONTHS}|(last|this|next|that|the same) month)\b")
+# Amounts that are no count: "how many ...?" is not answered by "half" or "twice".
+_SHARE_WORDS = re.compile(r"\b(half|quarter|third|majority|minority|most|all|none)\b", re.I)
+_CHANGE_WORDS = re.compile(
+    r"\b(half|halved|double|doubled|twice|triple|tripled|trebled|quadrupled)\b", re.I
+)
+_ROUGH_COUNT = re.compile(
+    r"\b(twice|once|thrice|(dozens|scores|hundreds|thousands|millions|billions) of)\b", re.I
+)
+_CURRENCY = re.compile(r"[£$€¥₩]\s*$|\b(US|USD|EUR|GBP|JPY)\s*$")
+_CURRENCY_AFTER = re.compile(
+    r"^\s*(million\s+|billion\s+|trillion\s+)?(yen|dollars?|euros?|pounds?|won|yuan|rupees?)\b",
+    re.I,
+)
+
+_LEAD = r"^(and |but |so )?"
+_WHEN = re.compile(
+    _LEAD + r"(when (is|was|were|are|did|does|do|will|would|has|have|had|can|could|should)\b"
+    r"|when and\b|since when|by when|(in|on|by|from|until|at) (what|which) "
+    r"(year|month|date|day|decade|century|time)\b|(what|which) (year|month|date|day|decade"
+    r"|century)\b)"
+)
+_ASKS_DAY = re.compile(r"\b(what|which) (exact )?(date|day)\b")
+_ASKS_MONTH = re.compile(r"\b(what|which) month\b")
+_ASKS_SHARE = re.compile(
+    r"\b(what|which) (percentage|per ?cent|share|fraction|proportion)\b|\bhow much of\b"
+)
+_ASKS_AMOUNT = re.compile(r"\b(how many|how much|by how much)\b")
+_COPULA = r"(?!(is|are|was|were|do|does|did|has|have|had)\b)"
+_ASKS_PERSON = re.compile(
+    _LEAD + rf"((which|what) {_COPULA}(\w+ ){{0,3}}{_ROLES}s?|who\b.*\b{_ROLES}s?)\b"
+)
+_ASKS_PLACE = re.compile(_LEAD + rf"(in |at |to |from )?(which|what) (\w+ )?{_PLACES}\b")
+
+
+def answer_type(question: str) -> str | None:
+    """The kind of thing a question asks for, when its wording says so: "day", "month", "date",
+    "share", "count", "number", "person", "place", "name", or None."""
+    q = question.lower().strip()
+    if _WHEN.match(q):
+        if _ASKS_DAY.search(q):
+            return "day"
+        return "month" if _ASKS_MONTH.search(q) else "date"
+    if _ASKS_SHARE.search(q):
+        return "share"
+    if _ASKS_AMOUNT.search(q):
+        return "count" if "how many" in q else "number"
+    if _ASKS_PERSON.match(q):
+        return "person"
+    if _ASKS_PLACE.match(q):
+        return "place"
+    if re.match(_LEAD + r"(who|whom)\b", q):
+        return "name"
+    return None
+
+
+def type_bonus(kind: str | None, sentence: str, question: str = "") -> float:
+    """A small reward when the sentence holds what is asked for, a penalty when it cannot."""
+    if kind is None:
+        return 0.0
+    return 0.05 if holds_answer_type(kind, sentence, question) else -0.1
+
+
+def holds_answer_type(kind: str | None, sentence: str, question: str = "") -> bool:
+    """Whether the sentence holds something of the kind asked for that the question does not.
+
+    True when the question asks for no particular kind. An answer repeats nothing of its
+    question: a year, a number or a name the question already names does not count.
+    """
+    if kind is None:
+        return True
+    asked = question.lower()
+    if kind in ("date", "day", "month"):
+        pattern = {"date": _DATE, "day": _DAY, "month": _MONTH_OR_DAY}[kind]
+        return any(m.group(0).lower() not in asked for m in pattern.finditer(sentence))
+    if kind in ("count", "number", "share"):
+        return _holds_amount(kind, sentence, asked)
+    return _holds_name(kind, sentence, asked)
+
+
+def _holds_amount(kind: str, sentence: str, asked: str) -> bool:
+    """A count is no year, share or sum of money; a share is a percentage or a fraction; an
+    amount ("how much") is anything but a year."""
+    found = [q for q in quantities(sentence) if q.text.lower() not in asked]
+    if kind == "share":
+        words = _SHARE_WORDS.finditer(sentence)
+        return any(q.unit in (PERCENT, FRACTION) for q in found) or any(
+            m.group(0).lower() not in asked for m in words
+        )
+    if kind == "count":
+        money = any(w in asked for w in ("yen", "dollar", "euro", "pound", "money"))
+        return any(q.unit == "" and (money or not _is_money(q, sentence)) for q in found) or bool(
+            _ROUGH_COUNT.search(sentence)
+        )
+    changes = _CHANGE_WORDS.finditer(sentence)
+    return any(q.unit != YEAR for q in found) or any(
+        m.group(0).lower() not in asked for m in changes
+    )
+
+
+def _is_money(q: Quantity, sentence: str) -> bool:
+    return bool(_CURRENCY.search(sentence[: q.start]) or _CURRENCY_AFTER.match(sentence[q.end :]))
+
+
+def _holds_name(kind: str, sentence: str, asked: str) -> bool:
+    """A person's or a place's name: not an acronym, a month, or one of the question's words."""
+    asked_words = {w[:5] for w in _TOKEN.findall(asked)}
+    for m in _NAME.finditer(sentence):
+        word = m.group(0)
+        if word.isupper() or _MONTH.fullmatch(word) or word.lower()[:5] in asked_words:
+            continue
+        if kind == "person" and (
+            "-" in word or not _could_name_a_person(word, sentence, m.start())
+        ):
+            continue
+        return True
+    return False
+
+
+_TITLED = re.compile(
+    r"\b(mr|mrs|ms|dr|prof|professor|sir|dame|lord|lady|president|minister|governor|chancellor"
+    r"|senator|king|queen|mayor|judge|rector)\.?,?\s+$",
+    re.IGNORECASE,
+)
+
+
+def _could_name_a_person(word: str, sentence: str, at: int) -> bool:
+    """After a title or role ("Governor Ruiz", "Dr Marsh", "the Mayor, John Young"), or a word
+    that is no common English word in any form beside another capitalised word ("Shinzo Abe",
+    "Donald Trump"): "Chinese", "North", "States" or a lone "Kyushu" name nobody."""
+    if at > 0 and _TITLED.search(sentence[:at]):
+        return True
+    if _is_common(word):
+        return False
+    before = _CAPITALISED_BEFORE.search(sentence[:at])
+    after = _CAPITALISED_AFTER.match(sentence[at + len(word) :])
+    return bool(before or after)
+
+
+_CAPITALISED_BEFORE = re.compile(r"\b[A-Z][\w’'-]*\s+$")
+_CAPITALISED_AFTER = re.compile(r"^\s+[A-Z][\w’'-]*")
+
+
+def _is_common(word: str) -> bool:
+    from assistant.reading.lexicon import is_common_word, lemmas
+
+    bare = re.sub(r"['’]s?$", "", word)
+    return any(is_common_word(form) for form in lemmas(bare))

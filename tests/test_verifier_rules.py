@@ -1,0 +1,124 @@
+"""Verifier rules added for readings the model misses: a figure given the other way ("down 12%"
+for "up 12%"), names given each other's words ("goalkeeper Asante" for "striker Asante"), shares
+written as ratios, figures a reader works out, common antonyms ("highest" / "lowest"), and a
+flipped negation read only where the sentence otherwise says what its source says."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.citations import check_sentence
+from assistant.quantities import quantities, unmatched_quantities
+from assistant.quantity_directions import opposite_amount
+from assistant.reading.lexicon import opposed
+from assistant.reading.roles import swapped_names
+from assistant.testing import FakeEmbedder, FakeReader
+from assistant.types import Chunk
+
+CLUB = (
+    "Ferrisford Athletic finished fourth, its best finish since 2009. "
+    "Striker Kwame Asante scored 19 league goals, while goalkeeper Tom Hartigan kept 14 clean "
+    "sheets. Sales of season tickets were up 12% on the previous year, and fewer than 500 seats "
+    "were left unsold."
+)
+
+
+def _check(sentence: str, passage: str = CLUB):  # type: ignore[no-untyped-def]
+    chunk = Chunk("c1", "doc-1", "Club", "club.txt", passage, 0, len(passage), 1, 1)
+    return check_sentence(sentence, (1,), {1: chunk}, FakeEmbedder(), reader=FakeReader())
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "found"),
+    [
+        ("sales fell, down 12% on 2023", "sales rose, up 12% on 2023", ("down 12%", "up 12%")),
+        ("it processed 3% less milk", "it processed three per cent more milk",
+         ("3% less", "three per cent more")),
+        ("more than 10,000 may remain", "fewer than 10,000 may remain",
+         ("more than 10,000", "fewer than 10,000")),
+        # the same way, or no word beside the figure: nothing to say
+        ("sales rose by 12%", "sales up 12%", None),
+        ("12 per cent higher", "up 12%", None),
+        # the passage gives the figure both ways (of two things): no verdict
+        ("imports down 5%", "exports up 5% and imports down 5%", None),
+    ],
+)  # fmt: skip
+def test_a_figure_given_the_other_way(
+    claim: str, passage: str, found: tuple[str, str] | None
+) -> None:
+    assert opposite_amount(claim, passage) == found
+
+
+def test_names_given_each_others_words() -> None:
+    swap = swapped_names(
+        "Goalkeeper Kwame Asante kept 14 clean sheets, while striker Tom Hartigan scored 19.",
+        CLUB,
+    )
+    assert swap is not None and swap.word == "Goalkeeper" and swap.other == "hartigan"
+    # faithful rewordings: the words stay with their names
+    assert swapped_names("Kwame Asante scored 19 goals and Tom Hartigan kept 14.", CLUB) is None
+    assert swapped_names("Jones was beaten by Smith.", "Smith beat Jones.") is None
+    assert swapped_names("BlueWake's Lena Voss said so.", "Lena Voss of BlueWake said so.") is None
+    # a word bound to several names of the claim counts for all of them
+    claim = "Visitors saw the Varro Museum's Flemish tapestry show."
+    assert (
+        swapped_names(claim, "The Varro Museum's show of Flemish tapestries drew crowds.") is None
+    )
+
+
+def test_the_rules_reach_the_sentence_status() -> None:
+    swapped = _check("Goalkeeper Kwame Asante kept 14 clean sheets.")
+    assert swapped.status == "unsupported"
+    assert '"Goalkeeper" is said of Hartigan in [1], not of' in swapped.reason
+    down = _check("Sales of season tickets were down 12% on the previous year.")
+    assert down.status == "contradicted"
+    assert '"down 12%" where it says "up 12%"' in down.reason
+    more = _check("More than 500 seats were left unsold.")
+    assert more.status == "contradicted"
+    faithful = _check("Striker Kwame Asante scored 19 league goals.")
+    assert faithful.status == "supported", faithful.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "share"),
+    [("about one in five households", 0.2), ("seven in ten of the pistes", 0.7),
+     ("3 out of 4 voters", 0.75), ("the remaining quarter of the cost", 0.25)],
+)  # fmt: skip
+def test_ratios_and_remaining_parts_are_shares(text: str, share: float) -> None:
+    (found,) = quantities(text)
+    assert found.value == pytest.approx(share)
+    assert unmatched_quantities(f"{round(share * 100)} per cent", text) == []
+
+
+def test_figures_a_reader_works_out() -> None:
+    journey = "The fastest journey will shrink from 52 minutes to 44 minutes."
+    assert unmatched_quantities("It will be eight minutes quicker.", journey) == []
+    assert unmatched_quantities("It will be nine minutes quicker.", journey) == ["nine minutes"]
+    trial = "The study enrolled 18,000 volunteers, half of whom received a placebo."
+    assert unmatched_quantities("Nine thousand volunteers got a placebo.", trial) == []
+    assert unmatched_quantities("9,500 volunteers got a placebo.", trial) == ["9,500"]
+    # a half is read only where the passage speaks of one
+    assert unmatched_quantities("9,000 volunteers.", "The study enrolled 18,000.") == ["9,000"]
+    rate = "The share rose from 58% to 71%."
+    assert unmatched_quantities("It rose by 13 points.", rate) == []
+    assert unmatched_quantities("It rose by 14 points.", rate) == ["14"]
+
+
+def test_common_opposites_with_many_near_synonyms_are_kept() -> None:
+    assert opposed("highest", "lowest")
+    assert opposed("dearer", "cheaper")
+    assert not opposed("highest", "tallest")
+
+
+def test_a_flipped_negation_counts_only_in_a_near_copy() -> None:
+    passage = "Riders in outlying villages lost their direct services and must change at Eastgate."
+    reworded = _check(
+        "Villagers no longer have a direct bus and have to change at Eastgate.", passage
+    )
+    assert "one says not" not in reworded.reason
+    flipped = _check(
+        "Riders in outlying villages did not lose their direct services.",
+        "Riders in outlying villages lost their direct services.",
+    )
+    assert flipped.status == "contradicted"
+    assert "one says not, the other does" in flipped.reason
