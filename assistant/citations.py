@@ -21,6 +21,7 @@ from assistant.evidence import (
     cause_verdict,
     certainty_verdict,
     closest_windows,
+    figure_verdict,
     negation_verdict,
     opposition_verdict,
     quantity_verdict,
@@ -279,7 +280,13 @@ def _rule_verdicts(
         verdicts.append(rule(sentence, matches))
         if verdicts[-1][0]:
             return verdicts
-    for unsaid in (year_verdict, window_names_verdict, roles_verdict, certainty_verdict):
+    for unsaid in (
+        year_verdict,
+        figure_verdict,
+        window_names_verdict,
+        roles_verdict,
+        certainty_verdict,
+    ):
         verdicts.append(unsaid(sentence, matches))
     return verdicts
 

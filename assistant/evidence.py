@@ -159,6 +159,33 @@ def year_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | Non
     )
 
 
+def figure_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
+    """Unsupported when a figure of the sentence (not a year) is given only elsewhere in its
+    passage and the sentences that say this give another of its kind ("the six busiest" against
+    "the eight busiest", where "six" is said of something else)."""
+    from assistant.quantities import YEAR, quantities, unmatched_quantities
+
+    if matches.best_window is None:
+        return None, None
+    n, window = matches.best_window
+    claimed = [q for q in quantities(sentence) if q.unit != YEAR]
+    moved = set(unmatched_quantities(sentence, window))
+    kinds = {(q.unit, q.measure) for q in claimed if q.text in moved}
+    unsaid = set(unmatched_quantities(window, sentence))
+    given = [
+        w.text
+        for w in quantities(window)
+        if w.unit != YEAR and w.text in unsaid and (w.unit, w.measure) in kinds
+    ]
+    if not given:
+        return None, None
+    said = ", ".join(q.text for q in claimed if q.text in moved)
+    return (
+        None,
+        f"{said}: the sentences of {format_markers([n])} that say this give {', '.join(given)}",
+    )
+
+
 def opposition_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, None]:
     """A contradiction when the sentence says the opposite of a closest window about the same
     thing: an antonym, or up where it says down ("delays fell" / "delays rose")."""

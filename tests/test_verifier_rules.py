@@ -122,3 +122,15 @@ def test_a_flipped_negation_counts_only_in_a_near_copy() -> None:
     )
     assert flipped.status == "contradicted"
     assert "one says not, the other does" in flipped.reason
+
+
+def test_a_figure_taken_from_another_sentence_is_unsupported() -> None:
+    passage = (
+        "The network cut routes from 42 to 31 and runs buses every 10 minutes on the eight "
+        "busiest corridors. In the first six months, journeys rose by 7%."
+    )
+    moved = _check("Buses run every 10 minutes on the six busiest corridors.", passage)
+    assert moved.status == "unsupported"
+    assert "six: the sentences of [1] that say this give 42, 31, eight" in moved.reason
+    faithful = _check("Buses run every 10 minutes on the eight busiest corridors.", passage)
+    assert faithful.status == "supported", faithful.reason
