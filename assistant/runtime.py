@@ -140,6 +140,7 @@ class Runtime:
             min_prob=min_prob,
             min_score=s.min_relevance,
             broad_floor=s.broad_min_relevance,
+            broad_specific_bonus=s.broad_specific_bonus,
             max_sentences=s.max_answer_sentences,
             broad_words=s.broad_answer_words,
         )

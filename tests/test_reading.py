@@ -149,6 +149,22 @@ def test_split_question_and_broad_detection() -> None:
     assert is_broad("What is Japan doing to prepare?")
     assert not is_broad("How many missiles is Japan buying?")
     assert not is_broad("When will the budget double?")
+    # a verb like "outline" or "describe" inside a question asking for a date or a name
+    assert not is_broad("When did the two countries outline the upgrade?")
+    assert not is_broad("Which country does the article describe as the closest ally?")
+    assert is_broad("Describe Japan's approach.")
+    assert is_broad("Lay out the chronology of events from 2019 to 2027.")
+
+
+def test_a_broad_answer_prefers_points_of_their_own() -> None:
+    from assistant.generation.answer_types import answer_type, holds_specifics
+
+    question = "What is Japan doing?"
+    assert not holds_specifics("Military diplomacy has expanded further.", question)
+    assert holds_specifics("By 2027 the budget will be 65 per cent higher.", question)
+    assert holds_specifics("It joined the Quad with India and Australia.", question)
+    assert not holds_specifics("Japan joined the Quad.", "Why did Japan join the Quad?")
+    assert answer_type("Give the timeline of the talks.") == "date"
 
 
 def test_broad_question_gathers_distinct_points_from_every_passage() -> None:
@@ -360,3 +376,18 @@ def test_cli_marks_contradicted_sentences() -> None:
     )
     assert render_checked(answer, Console(file=out, width=100))
     assert out.getvalue().splitlines() == ["A. [1]", "B. [1]  ✗ contradicted by its source"]
+
+
+def test_the_specific_bonus_puts_a_point_of_its_own_before_a_restated_theme() -> None:
+    question = "Summarise what Japan is doing on defence."
+    generic = "Japan is doing more on defence and doing it with partners."
+    specific = "Japan will raise defence spending to 2% of GDP by 2027."
+    found = {}
+    for bonus in (0.0, 1.0):
+        kwargs = {"broad_words": 12, "broad_min_score": 0.0, "broad_reader_weight": 0.0}
+        a = answerer(**kwargs, broad_specific_bonus=bonus).answer(
+            question, [], hits(generic, specific)
+        )
+        found[bonus] = a.sentences[0].text
+    assert found[1.0] == specific
+    assert found[0.0] == generic  # without it, the theme shares more of the question's words

@@ -56,6 +56,7 @@ _WHEN = re.compile(
     r"(year|month|date|day|decade|century|time)\b|(what|which) (year|month|date|day|decade"
     r"|century)\b)"
 )
+_ASKS_DATES = re.compile(r"\b(chronology|timeline|dates)\b")
 _ASKS_DAY = re.compile(r"\b(what|which) (exact )?(date|day)\b")
 _ASKS_MONTH = re.compile(r"\b(what|which) month\b")
 _ASKS_SHARE = re.compile(
@@ -73,7 +74,7 @@ def answer_type(question: str) -> str | None:
     """The kind of thing a question asks for, when its wording says so: "day", "month", "date",
     "share", "count", "number", "person", "place", "name", or None."""
     q = question.lower().strip()
-    if _WHEN.match(q):
+    if _WHEN.match(q) or _ASKS_DATES.search(q):
         if _ASKS_DAY.search(q):
             return "day"
         return "month" if _ASKS_MONTH.search(q) else "date"
@@ -182,3 +183,10 @@ def _is_common(word: str) -> bool:
 
     bare = re.sub(r"['’]s?$", "", word)
     return any(is_common_word(form) for form in lemmas(bare))
+
+
+def holds_specifics(sentence: str, question: str) -> bool:
+    """Whether the sentence states a figure, a date or a name the question does not: a point of
+    its own, where "Military diplomacy has expanded further." only restates a theme."""
+    asked = question.lower()
+    return any(holds_answer_type(kind, sentence, asked) for kind in ("date", "number", "name"))

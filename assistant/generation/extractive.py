@@ -22,7 +22,12 @@ from assistant.conversation import (
     names_its_own_topic,
     standalone_query,
 )
-from assistant.generation.answer_types import answer_type, holds_answer_type, type_bonus
+from assistant.generation.answer_types import (
+    answer_type,
+    holds_answer_type,
+    holds_specifics,
+    type_bonus,
+)
 from assistant.generation.base import abstain
 from assistant.generation.question_kinds import (
     ANAPHORIC_START,
@@ -77,6 +82,7 @@ class ExtractiveAnswerer:
         broad_min_score: float = 0.25,
         broad_floor: float | None = None,
         broad_reader_weight: float = 4.0,
+        broad_specific_bonus: float = 0.0,
         broad_words: int = 120,
         duplicate_similarity: float = 0.8,
         dense_weight: float = 0.6,
@@ -92,6 +98,7 @@ class ExtractiveAnswerer:
         self.broad_min_score = broad_min_score
         self.broad_floor = min_score if broad_floor is None else broad_floor
         self.broad_reader_weight = broad_reader_weight
+        self.broad_specific_bonus = broad_specific_bonus
         self.broad_words = broad_words
         self.duplicate_similarity = duplicate_similarity
         self.dense_weight = dense_weight
@@ -274,8 +281,11 @@ class ExtractiveAnswerer:
         if not reading.shortlist:
             return []
         probs = reading.probs.max(axis=0)
+        question = reading.parts[0] if reading.parts else ""
         keys = [
-            c.score + self.broad_reader_weight * float(p)
+            c.score
+            + self.broad_reader_weight * float(p)
+            + self.broad_specific_bonus * holds_specifics(c.text, question)
             for c, p in zip(reading.shortlist, probs, strict=True)
         ]
         order = sorted(range(len(keys)), key=lambda i: (-keys[i], i))

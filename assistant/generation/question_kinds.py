@@ -49,8 +49,9 @@ _BROAD = re.compile(
     r"^(and\s+)?(why|how(?!\s+(many|much|long|old|far|often|big|large|high|tall|soon)\b))\b"
     r"|\b(which|what)\s+(\w+\s+)?(countries|nations|measures|steps|ways|actions|means|policies|"
     r"factors|reasons|partners|groups|initiatives|efforts|things|kinds|types|areas|options)\b"
-    r"|\b(list|overview|summar\w*|outline|describe|explain|main points|in what ways|lay out"
-    r"|chronology|timeline|what evidence|what (role|part)s?)\b"
+    r"|^(please\s+|(can|could) you\s+)?(list|outline|describe|explain|lay out|sum up|give)\b"
+    r"|\b(overview|summar\w*|main points|in what ways|chronology|timeline|what evidence"
+    r"|what (role|part)s?)\b"
     r"|\bwhat does the \w+ say\b"
     r"|^(and\s+)?(which|what)\s+(\w+\s+)?(?!(is|was|has|does|its|this|thus|us|plus|news)\b)\w{3,}s\b"
     r"(?!\s+(is|was)\b)"
@@ -64,8 +65,17 @@ _PART_SPLIT = re.compile(
 
 
 def is_broad(question: str) -> bool:
-    """Why/how/which-X/list/summarise questions: their answer gathers several points."""
-    return bool(_BROAD.search(question.strip()))
+    """Why/how/which-X/list/summarise questions: their answer gathers several points. A question
+    asking for a date, a number or a name ("When did they outline ...?", "Which country does
+    the article describe as ...?") is not, whatever verb it uses."""
+    from assistant.generation.answer_types import answer_type
+
+    q = question.strip()
+    return bool(_BROAD.search(q)) and (answer_type(q) is None or _ASKS_LIST.search(q) is not None)
+
+
+# "Which countries ...", "list the dates ...": several things of a kind are still several points.
+_ASKS_LIST = re.compile(r"^(please\s+)?(list|outline|lay out)\b|\b(chronology|timeline)\b", re.I)
 
 
 def split_question(question: str) -> list[str]:
