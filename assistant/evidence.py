@@ -231,14 +231,19 @@ def cause_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, No
 
 def certainty_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
     """Unsupported when the sentence states as certain ("proves") what the closest window only
-    suggests."""
-    from assistant.reading.certainty import overstates
+    suggests, or as done ("has sold") what it says may be done ("would consider selling")."""
+    from assistant.reading.certainty import overstates, states_as_done
 
     window = matches.best_window
-    word = overstates(sentence, window[1]) if window else None
-    if window is None or word is None:
+    if window is None:
         return None, None
-    return None, f'"{word}": more certain than the cited passage, which hedges: "{window[1]}"'
+    word = overstates(sentence, window[1])
+    if word is not None:
+        return None, f'"{word}": more certain than the cited passage, which hedges: "{window[1]}"'
+    done = states_as_done(sentence, window[1])
+    if done is not None:
+        return None, f'"{done}" as done, where the cited passage says it may be: "{window[1]}"'
+    return None, None
 
 
 def roles_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:

@@ -201,3 +201,16 @@ def test_a_place_and_a_titled_person_are_found_where_they_are() -> None:
     assert holds_answer_type("person", "Young people cheered Minister Young.", q)
     assert holds_answer_type("person", "The plan was announced by the Mayor, John Young.", q)
     assert not holds_answer_type("person", "The plan was announced by John Young.", q)
+
+
+def test_how_long_and_how_often_ask_for_a_span_and_a_rate() -> None:
+    assert answer_type("How long did the siege last?") == "duration"
+    assert answer_type("How often do the trains run?") == "frequency"
+    q = "How long did the siege last?"
+    assert holds_answer_type("duration", "The siege lasted three months.", q)
+    assert holds_answer_type("duration", "The war began in 1914 and lasted until 1918.", q)
+    assert not holds_answer_type("duration", "The siege ended in 1453.", q)
+    q = "How often do the trains run?"
+    assert holds_answer_type("frequency", "Trains run every 10 minutes.", q)
+    assert holds_answer_type("frequency", "It meets twice a year.", q)
+    assert not holds_answer_type("frequency", "Trains run to Leeds.", q)

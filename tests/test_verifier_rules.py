@@ -134,3 +134,17 @@ def test_a_figure_taken_from_another_sentence_is_unsupported() -> None:
     assert "six: the sentences of [1] that say this give 42, 31, eight" in moved.reason
     faithful = _check("Buses run every 10 minutes on the eight busiest corridors.", passage)
     assert faithful.status == "supported", faithful.reason
+
+
+def test_a_claim_stating_as_done_what_the_source_says_may_be_done() -> None:
+    from assistant.reading.certainty import states_as_done
+
+    passage = "The owner said he would consider selling a minority stake to fund a new stand."
+    assert states_as_done("The owner has sold a minority stake.", passage) == "sold"
+    assert states_as_done("The owner may sell a minority stake.", passage) is None
+    assert states_as_done("The owner is considering selling a stake.", passage) is None
+    # nouns after a modal ("will reopen to cars", "could cost 600 jobs") are not claims of a deed
+    assert states_as_done("The cut costs jobs.", "The cut could cost about 600 jobs.") is None
+    checked = _check("The owner has sold a minority stake to fund a new stand.", passage)
+    assert checked.status == "unsupported"
+    assert '"sold" as done, where the cited passage says it may be' in checked.reason

@@ -62,6 +62,21 @@ _ASKS_MONTH = re.compile(r"\b(what|which) month\b")
 _ASKS_SHARE = re.compile(
     r"\b(what|which) (percentage|per ?cent|share|fraction|proportion)\b|\bhow much of\b"
 )
+_ASKS_DURATION = re.compile(r"^(and |but |so )?(for )?how long\b")
+_ASKS_FREQUENCY = re.compile(r"^(and |but |so )?how often\b")
+_DURATION = re.compile(
+    r"\b(\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|several|few|many"
+    r"|some|half an?)[\s-]+(\w+[\s-]+)?(second|minute|hour|day|week|fortnight|month|year"
+    r"|decade|century|centuries|millenni)\w*|\b(since|until|till|from \S+ (to|until))\b",
+    re.I,
+)
+_FREQUENCY = re.compile(
+    r"\b(every|each|per|a|an) (\w+ )?(second|minute|hour|day|night|week|month|year|season)s?\b"
+    r"|\b(daily|nightly|weekly|fortnightly|monthly|quarterly|annually|yearly|hourly|once"
+    r"|twice|thrice|\w+ times|always|never|often|rarely|seldom|occasionally|regularly"
+    r"|sometimes|usually)\b",
+    re.I,
+)
 _ASKS_AMOUNT = re.compile(r"\b(how many|how much|by how much)\b")
 _COPULA = r"(?!(is|are|was|were|do|does|did|has|have|had)\b)"
 _ASKS_PERSON = re.compile(
@@ -72,7 +87,7 @@ _ASKS_PLACE = re.compile(_LEAD + rf"(in |at |to |from )?(which|what) (\w+ )?{_PL
 
 def answer_type(question: str) -> str | None:
     """The kind of thing a question asks for, when its wording says so: "day", "month", "date",
-    "share", "count", "number", "person", "place", "name", or None."""
+    "duration", "frequency", "share", "count", "number", "person", "place", "name", or None."""
     q = question.lower().strip()
     if _WHEN.match(q) or _ASKS_DATES.search(q):
         if _ASKS_DAY.search(q):
@@ -80,6 +95,10 @@ def answer_type(question: str) -> str | None:
         return "month" if _ASKS_MONTH.search(q) else "date"
     if _ASKS_SHARE.search(q):
         return "share"
+    if _ASKS_DURATION.search(q):
+        return "duration"
+    if _ASKS_FREQUENCY.search(q):
+        return "frequency"
     if _ASKS_AMOUNT.search(q):
         return "count" if "how many" in q else "number"
     if _ASKS_PERSON.match(q):
@@ -109,6 +128,9 @@ def holds_answer_type(kind: str | None, sentence: str, question: str = "") -> bo
     asked = question.lower()
     if kind in ("date", "day", "month"):
         pattern = {"date": _DATE, "day": _DAY, "month": _MONTH_OR_DAY}[kind]
+        return any(m.group(0).lower() not in asked for m in pattern.finditer(sentence))
+    if kind in ("duration", "frequency"):
+        pattern = _DURATION if kind == "duration" else _FREQUENCY
         return any(m.group(0).lower() not in asked for m in pattern.finditer(sentence))
     if kind in ("count", "number", "share"):
         return _holds_amount(kind, sentence, asked)

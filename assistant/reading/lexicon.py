@@ -144,7 +144,7 @@ def _around(words: list[str], i: int) -> set[str]:
 
 
 @lru_cache(maxsize=50000)
-def _plainly_a_verb(word: str) -> bool:
+def plainly_a_verb(word: str) -> bool:
     """A past tense, participle or -ing form ("rose", "declined", "growing"): a verb as used,
     where "delays" or "increases" may be nouns."""
     from lemminflect import getAllLemmas, getInflection
@@ -159,7 +159,7 @@ def _goes_the_same_way(said: list[str], i: int, told: list[str]) -> bool:
     reform reduced poverty" / "poverty declined after the reform")."""
     way = direction(said[i])
     return bool(way) and any(
-        w.isalpha() and direction(w) == way and _plainly_a_verb(w)
+        w.isalpha() and direction(w) == way and plainly_a_verb(w)
         and _around(said, i) & _around(told, j)
         for j, w in enumerate(told)
     )  # fmt: skip
