@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from assistant.claims import is_connective, missing_names
 from assistant.evidence import (
     WindowMatches,
+    additions_verdict,
     amount_direction_verdict,
     cause_verdict,
     certainty_verdict,
@@ -286,6 +287,7 @@ def _rule_verdicts(
         window_names_verdict,
         roles_verdict,
         certainty_verdict,
+        additions_verdict,
     ):
         verdicts.append(unsaid(sentence, matches))
     return verdicts

@@ -259,6 +259,18 @@ def roles_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | No
     return None, None
 
 
+def additions_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
+    """Unsupported when the sentence brings several words together that its passages have in no
+    form (an added reason, detail or consequence)."""
+    from assistant.reading.additions import added_words
+
+    passages = " ".join(dict.fromkeys(q.chunk.text for q in matches.quotes))
+    added = added_words(sentence, passages) if passages else []
+    if not added:
+        return None, None
+    return None, f'adds what the cited passage does not say: "{" ".join(added)}"'
+
+
 def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
     """Unsupported when the sentence names someone or something its passage names, but not in the
     sentences that say what it claims (a name put in another's place)."""

@@ -148,3 +148,18 @@ def test_a_claim_stating_as_done_what_the_source_says_may_be_done() -> None:
     checked = _check("The owner has sold a minority stake to fund a new stand.", passage)
     assert checked.status == "unsupported"
     assert '"sold" as done, where the cited passage says it may be' in checked.reason
+
+
+def test_an_added_detail_is_unsupported_and_a_rewording_is_not() -> None:
+    from assistant.reading.additions import added_words
+
+    passage = "The lift company spent 14 million euros on snow-making equipment last year."
+    added = "The lift company spent 14 million euros on snow-making equipment, paid for partly by a regional subsidy."
+    assert added_words(added, passage) == ["paid", "partly", "regional", "subsidy"]
+    # a few words changed, or a number spelled out, add nothing
+    assert added_words("The firm spent fourteen million euros on snow machines.", passage) == []
+    checked = _check(added, passage)
+    assert checked.status == "unsupported"
+    assert (
+        'adds what the cited passage does not say: "paid partly regional subsidy"' in checked.reason
+    )
