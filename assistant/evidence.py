@@ -3,6 +3,7 @@ the sentence windows closest to it in meaning, and what its quantities and the r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -114,6 +115,8 @@ def negation_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None,
         return None, None
     if len(content_terms(sentence) - content_terms(window[1])) > NEGATION_MAX_NEW_WORDS:
         return None, None
+    if _negates_an_opposite(sentence, window[1]) or _negates_an_opposite(window[1], sentence):
+        return None, None
     opposite = f'one says not, the other does: "{window[1]}"'
     return f"contradicted by {format_markers([window[0]])}: {opposite}", None
 
@@ -160,30 +163,50 @@ def year_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | Non
 
 
 def figure_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
-    """Unsupported when a figure of the sentence (not a year) is given only elsewhere in its
-    passage and the sentences that say this give another of its kind ("the six busiest" against
-    "the eight busiest", where "six" is said of something else)."""
+    """Unsupported when a figure of the sentence (not a year) is not the one its closest window
+    gives of the same thing: "the six busiest corridors" against "the eight busiest corridors"
+    (the word after each figure says what it counts)."""
     from assistant.quantities import YEAR, quantities, unmatched_quantities
 
     if matches.best_window is None:
         return None, None
     n, window = matches.best_window
-    claimed = [q for q in quantities(sentence) if q.unit != YEAR]
     moved = set(unmatched_quantities(sentence, window))
-    kinds = {(q.unit, q.measure) for q in claimed if q.text in moved}
     unsaid = set(unmatched_quantities(window, sentence))
-    given = [
-        w.text
-        for w in quantities(window)
-        if w.unit != YEAR and w.text in unsaid and (w.unit, w.measure) in kinds
-    ]
-    if not given:
-        return None, None
-    said = ", ".join(q.text for q in claimed if q.text in moved)
-    return (
-        None,
-        f"{said}: the sentences of {format_markers([n])} that say this give {', '.join(given)}",
-    )
+    for q in quantities(sentence):
+        if q.unit == YEAR or q.text not in moved:
+            continue
+        counted = _counted(sentence, q.end)
+        given = [
+            w.text
+            for w in quantities(window)
+            if w.text in unsaid and (w.unit, w.measure) == (q.unit, q.measure)
+            and counted and counted & _counted(window, w.end)
+        ]  # fmt: skip
+        if given:
+            says = ", ".join(given)
+            return (
+                None,
+                f"{q.text}: the sentences of {format_markers([n])} that say this give {says}",
+            )
+    return None, None
+
+
+def _counted(text: str, end: int) -> set[str]:
+    """The lemmas of the first content word after a figure (what it counts), numbers passed."""
+    from assistant.reading.lexicon import content_words, lemmas
+
+    for word in content_words(text[end:])[:4]:
+        if word.isalpha() and not _NUMBER_WORD.fullmatch(word):
+            return set(lemmas(word))
+    return set()
+
+
+_NUMBER_WORD = re.compile(
+    r"(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|\w+ty|hundred"
+    r"|thousand|million|billion|dozen)",
+    re.IGNORECASE,
+)
 
 
 def opposition_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, None]:
@@ -202,17 +225,33 @@ def opposition_verdict(sentence: str, matches: WindowMatches) -> tuple[str | Non
     return None, None
 
 
+_NO_LONGER = re.compile(r"\b(no longer|not any ?more|never again)\b", re.IGNORECASE)
+_STOPPING = frozenset("stop cease end lose quit abandon halt drop discontinue scrap close".split())
+
+
+def _negates_an_opposite(negative: str, positive: str) -> bool:
+    """ "not open" for "closed", "did not pass" for "failed", "no longer sells" for "stopped
+    selling": a negation of the opposite word says the same thing."""
+    from assistant.reading.lexicon import content_words, lemmas_of, opposed
+
+    if _NO_LONGER.search(negative) and lemmas_of(content_words(positive)) & _STOPPING:
+        return True
+    told = [w for w in content_words(positive) if w.isalpha()]
+    said = [w for w in content_words(negative) if w.isalpha()]
+    return any(opposed(a, b) for a in said for b in told)
+
+
 def amount_direction_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, None]:
-    """A contradiction when the sentence gives a figure of a closest window the other way
+    """A contradiction when the sentence gives a figure of its closest window the other way
     ("down 12%" where it says "up 12%", "more than" where it says "fewer than")."""
     from assistant.quantity_directions import opposite_amount
 
-    for n, text in matches.candidate_texts():
-        found = opposite_amount(sentence, text)
-        if found:
-            said, told = found
-            return f'contradicted by {format_markers([n])}: "{said}" where it says "{told}"', None
-    return None, None
+    window = matches.best_window
+    found = opposite_amount(sentence, window[1]) if window else None
+    if window is None or found is None:
+        return None, None
+    said, told = found
+    return f'contradicted by {format_markers([window[0]])}: "{said}" where it says "{told}"', None
 
 
 def cause_verdict(sentence: str, matches: WindowMatches) -> tuple[str | None, None]:

@@ -8,6 +8,7 @@ in the base unit, and joins a duration of several parts ("2 hours 45 minutes") i
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -34,7 +35,8 @@ _UNIT_AFTER = re.compile(r"[^\S\n]*(?:-[^\S\n]*)?([A-Za-z]+)\b")
 _PART_LINK = re.compile(r"[^\S\n]+(?:and[^\S\n]+)?")
 
 
-def _unit(word: str) -> tuple[str, float] | None:
+def unit_of(word: str) -> tuple[str, float] | None:
+    """(measure, size in its base unit) of a unit word ("minutes": ("duration", 60.0)), or None."""
     low = word.lower()
     for name in (low, low.removesuffix("s")):
         if name in _UNITS:
@@ -47,7 +49,7 @@ def attach(text: str, found: list[Quantity]) -> list[Quantity]:
     measured: list[Quantity] = []
     for q in found:
         after = _UNIT_AFTER.match(text, q.end) if q.end >= 0 and q.unit == "" else None
-        unit = _unit(after.group(1)) if after else None
+        unit = unit_of(after.group(1)) if after else None
         if after is None or unit is None:
             measured.append(q)
             continue
@@ -83,3 +85,34 @@ def _join_durations(text: str, found: list[Quantity]) -> list[Quantity]:
         else:
             joined.append(q)
     return joined
+
+
+def worked_out(q: Quantity, stated: list[Quantity], passage: str) -> bool:
+    """Whether q is worked out from the passage's figures as a reader would: the difference of two
+    of one kind the passage gives as a change ("from 52 to 44 minutes" = "eight minutes"
+    shorter; "from 58% to 71%" = 13 points), or half of one it says half of ("18,000 volunteers,
+    half of whom" = "nine thousand")."""
+    from assistant.quantities import FRACTION, YEAR
+
+    if q.unit in (YEAR, FRACTION):
+        return False
+    for i, a in enumerate(stated):
+        half = _HALF.match(passage, a.end)
+        if half and q.unit == a.unit == "" and not a.measure and math.isclose(2 * q.value, a.value):
+            return True
+        for b in stated[i + 1 :]:
+            if a.unit != b.unit or a.unit in (YEAR, FRACTION) or a.measure != b.measure:
+                continue
+            if not _CHANGE_LINK.fullmatch(passage[a.end : b.start]):
+                continue
+            if a.measure:
+                if q.measure == a.measure and math.isclose(q.base, abs(a.base - b.base)):
+                    return True
+            elif q.unit in ("", a.unit) and math.isclose(q.value, abs(a.value - b.value)):
+                return True
+    return False
+
+
+_HALF = re.compile(r"[^.!?]{0,40}\bhalf\b", re.IGNORECASE)  # "18,000 volunteers, half of whom"
+# What stands between the two figures of a change: "52 minutes to 44", "€3.1 million from €5.4".
+_CHANGE_LINK = re.compile(r"(\s*[A-Za-z%]*){0,2}\s+(to|from|against)\s+[£$€¥]?", re.IGNORECASE)

@@ -263,13 +263,20 @@ def _word_quantities(text: str, toks: list[_Tok], used: set[int]) -> list[_Found
 
 def _ratios(toks: list[_Tok], found: list[_Found]) -> list[_Found]:
     """ "seven in ten", "1 out of 5", "one in every four": a share (a fraction), not two numbers."""
+    from assistant.measures import unit_of
+
     out: list[_Found] = []
     for f in found:
         before = out[-1] if out else None
         if before is not None and before.unit == "" and f.unit == "":
             link = [t.lower for t in toks[before.last + 1 : f.first]]
             whole = f.value.is_integer() and before.value.is_integer()
-            if link in _RATIO_LINKS and whole and 0 < before.value < f.value <= 1000:
+            if (
+                link in _RATIO_LINKS
+                and whole
+                and 0 < before.value < f.value <= 1000
+                and not (f.last + 1 < len(toks) and unit_of(toks[f.last + 1].text))
+            ):  # "2 in 10 minutes" is a count and a span, not a share
                 out[-1] = _Found(before.value / f.value, before.first, f.last, True, FRACTION)
                 continue
         out.append(f)
@@ -353,41 +360,17 @@ def same_amount(claim: Quantity, source: Quantity) -> bool:
 
 def unmatched_quantities(claim: str, passage: str) -> list[str]:
     """The claim's quantities, as written in the claim and each once, that state a value (and
-    per-cent-ness) none of the passage's quantities states."""
+    per-cent-ness) none of the passage's quantities states, nor works out (`measures.worked_out`)."""
+    from assistant.measures import worked_out
+
     stated = quantities(passage)
-    halves = re.search(r"\bhalf\b", passage, re.IGNORECASE) is not None
     missing: list[str] = []
     for q in quantities(claim):
         if q.text in missing or any(same_amount(q, s) for s in stated):
             continue
-        if not _derived(q, stated, halves):
+        if not worked_out(q, stated, passage):
             missing.append(q.text)
     return missing
-
-
-def _derived(q: Quantity, stated: list[Quantity], halves: bool) -> bool:
-    """Whether q is worked out from the passage's figures as a reader would: the difference of
-    two of one kind ("from 52 to 44 minutes" = "eight minutes" shorter; "from 58% to 71%" = 13
-    points), or half of one where the passage speaks of a half ("18,000 ..., half of whom")."""
-    if q.unit in (YEAR, FRACTION):
-        return False
-    for i, a in enumerate(stated):
-        if (
-            halves
-            and q.unit == a.unit == ""
-            and not a.measure
-            and math.isclose(2 * q.value, a.value)
-        ):
-            return True
-        for b in stated[i + 1 :]:
-            if a.unit != b.unit or a.unit in (YEAR, FRACTION) or a.measure != b.measure:
-                continue
-            if a.measure:
-                if q.measure == a.measure and math.isclose(q.base, abs(a.base - b.base)):
-                    return True
-            elif q.unit in ("", a.unit) and math.isclose(q.value, abs(a.value - b.value)):
-                return True
-    return False
 
 
 def in_passage_spelling(claim: str, passage: str) -> str:

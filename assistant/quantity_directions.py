@@ -1,6 +1,12 @@
 """Which way a stated amount goes: "up 12%" against "down 12%", "3% less" against "3% more",
 "more than 10,000" against "fewer than 10,000". The figure is the same, so comparing numbers
-passes it; the word beside it says the opposite. Generic English comparatives only."""
+passes it; the word beside it says the opposite. Generic English comparatives only.
+
+Said of the same thing only: the two figures share a content word among the few before them or
+the one after ("sales ..., down 12%" / "sales ..., up 12%"; "passengers over 12 pay" and
+"children under 12 travel" share none), and a comparison turned round ("the old phone costs £200 more than the new one" for "the
+new phone costs £200 less than the old one") is no contradiction.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,10 @@ from assistant.quantities import YEAR, Quantity, quantities, same_amount
 
 _UP = frozenset("up more higher greater larger above over".split())
 _DOWN = frozenset("down less fewer lower smaller below under".split())
-_BEFORE = re.compile(r"\b([A-Za-z]+)(\s+than)?\s+$")
+_BEFORE = re.compile(r"\b([A-Za-z]+)(\s+than|\s+by)?\s+[£$€¥]?$")
 _AFTER = re.compile(r"^\s+([A-Za-z]+)\b")
+_THAN = re.compile(r"\bthan\s+(?:the\s+|a\s+|an\s+|its\s+|their\s+)?([A-Za-z]+)", re.IGNORECASE)
+_SUBJECT_WORDS = 3  # content words before a figure that say what it is of
 
 
 def _way(word: str) -> int:
@@ -34,18 +42,41 @@ def way_of(q: Quantity, text: str) -> tuple[int, str]:
     return found[0]
 
 
+def _subject(q: Quantity, text: str, with_after: bool = True) -> set[str]:
+    """The lemmas of the content words just before the figure (and the first one after it)."""
+    from assistant.reading.lexicon import content_words, lemmas_of
+
+    before = [w for w in content_words(text[: q.start]) if w.isalpha() and _way(w) == 0]
+    after = [w for w in content_words(text[q.end :]) if w.isalpha() and _way(w) == 0]
+    return lemmas_of(before[-_SUBJECT_WORDS:] + (after[:1] if with_after else []))
+
+
+def _turned_round(claim: str, passage: str, q: Quantity, s: Quantity) -> bool:
+    """The claim compares with what the passage's figure is said of ("more than the new one" /
+    "the new phone costs £200 less")."""
+    from assistant.reading.lexicon import lemmas
+
+    target = _THAN.search(claim, q.end)
+    if target is None:
+        return False
+    return bool(lemmas(target.group(1)) & _subject(s, passage, with_after=False))
+
+
 def opposite_amount(claim: str, passage: str) -> tuple[str, str] | None:
     """(the claim's figure with its word, the passage's) when the claim gives a figure of the
-    passage the opposite way and the passage never gives it the claim's way."""
+    passage the opposite way about the same thing, and the passage never gives it the claim's
+    way."""
     stated = [(s, way_of(s, passage)) for s in quantities(passage) if s.unit != YEAR]
     for q in quantities(claim):
         if q.unit == YEAR:
             continue
         way, said = way_of(q, claim)
-        same = [told for s, told in stated if same_amount(q, s)]
-        if not way or any(w == way for w, _ in same):
+        same = [(s, told) for s, told in stated if same_amount(q, s)]
+        if not way or any(w == way for _, (w, _) in same):
             continue
-        against = next((phrase for w, phrase in same if w == -way), None)
-        if against is not None:
-            return said, against
+        for s, (w, phrase) in same:
+            if w != -way or not _subject(q, claim) & _subject(s, passage):
+                continue
+            if not _turned_round(claim, passage, q, s):
+                return said, phrase
     return None

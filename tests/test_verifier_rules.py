@@ -131,7 +131,7 @@ def test_a_figure_taken_from_another_sentence_is_unsupported() -> None:
     )
     moved = _check("Buses run every 10 minutes on the six busiest corridors.", passage)
     assert moved.status == "unsupported"
-    assert "six: the sentences of [1] that say this give 42, 31, eight" in moved.reason
+    assert "six: the sentences of [1] that say this give eight" in moved.reason
     faithful = _check("Buses run every 10 minutes on the eight busiest corridors.", passage)
     assert faithful.status == "supported", faithful.reason
 
@@ -163,3 +163,56 @@ def test_an_added_detail_is_unsupported_and_a_rewording_is_not() -> None:
     assert (
         'adds what the cited passage does not say: "paid partly regional subsidy"' in checked.reason
     )
+
+
+class _Entails:
+    """A reader that finds every claim entailed: what the rules decide on their own."""
+
+    calibration = None
+
+    def answers(self, question: str, texts: list[str]) -> list[float]:
+        return [1.0] * len(texts)
+
+    def entails(self, claim: str, passages: list[str]):  # type: ignore[no-untyped-def]
+        from assistant.reading import Entailment
+
+        return [Entailment("entailed", 1.0, 0.0, 0.0) for _ in passages]
+
+
+def _rules(sentence: str, passage: str):  # type: ignore[no-untyped-def]
+    chunk = Chunk("c1", "doc-1", "T", "t.txt", passage, 0, len(passage), 1, 1)
+    return check_sentence(sentence, (1,), {1: chunk}, FakeEmbedder(), reader=_Entails())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        # a negation of the opposite word says the same thing
+        ("The club no longer has its stadium.", "The club lost its stadium."),
+        ("The pool is not open to the public on Mondays.", "The pool is closed to the public on Mondays."),
+        ("The bridge did not pass the safety test.", "The bridge failed the safety test."),
+        # active and passive
+        ("Ben Ray was interviewed for the magazine by Ann Cole.", "Ann Cole interviewed Ben Ray for the magazine."),
+        ("Coach Dana Wells praised striker Omar Haddad.", "Striker Omar Haddad was praised by coach Dana Wells."),
+        # a comparison turned round; different things over and under a figure
+        ("The old phone costs £200 more than the new one.", "The new phone costs £200 less than the old one."),
+        ("Passengers over 12 pay the full fare.", "Children under 12 travel free; everyone else pays the full fare."),
+        # two sentences' figures joined; a count over a span
+        ("The town has 3 parks and 2 pools.", "The town has 3 parks and 4 schools. Its library was rebuilt last year. It also has 2 pools."),
+        ("The team scored 2 goals in 10 minutes.", "The team scored two goals in ten minutes."),
+        # a verb after a noun or in another clause is not made possible by "plan" or "aim"
+        ("The council approved the plan on Tuesday.", "The council's plan was approved on Tuesday."),
+        ("The firm hired 20 staff.", "The firm, which aims to grow, hired 20 staff."),
+        ("The family visited the coast every summer.", "Every summer the family would visit the coast."),
+    ],
+)  # fmt: skip
+def test_faithful_rewordings_the_rules_leave_alone(claim: str, passage: str) -> None:
+    checked = _rules(claim, passage)
+    assert checked.status == "supported", checked.reason
+
+
+def test_worked_out_figures_need_a_change_or_a_half_of_that_figure() -> None:
+    prices = "Tickets cost £12 for adults and £5 for children."
+    assert unmatched_quantities("Tickets cost £7 for children.", prices) == ["7"]
+    members = "The club has 40 members. In the first half of the year it met twice."
+    assert unmatched_quantities("The club has 20 members.", members) == ["20"]

@@ -27,7 +27,9 @@ _WEEKDAYS = r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 _DATE = re.compile(
     rf"\b(1\d\d\d|20\d\d|\d+(st|nd|rd|th)? century|\d{{2,4}}s|{_MONTHS}|(last|this|next|that"
     r"|the same|previous|following) (year|month|week|decade|century)|spring|summer|autumn|fall"
-    r"|winter|yesterday|today|tomorrow|ago|era|reign|dynasty|decade)\b"
+    r"|winter|yesterday|today|tomorrow|ago|era|reign|dynasty|decade|Monday|Tuesday|Wednesday"
+    r"|Thursday|Friday|Saturday|Sunday|weekdays?|weekends?|noon|midnight|\d{1,2}(:\d\d)?\s?[ap]m"
+    r"|\d{1,2}:\d\d|o'clock)\b"
 )
 # A day, not only a year or a month: "5 November", "November 5th", "on Tuesday", "12/03/2024".
 _DAY = re.compile(
@@ -131,6 +133,8 @@ def holds_answer_type(kind: str | None, sentence: str, question: str = "") -> bo
         return any(m.group(0).lower() not in asked for m in pattern.finditer(sentence))
     if kind in ("duration", "frequency"):
         pattern = _DURATION if kind == "duration" else _FREQUENCY
+        if kind == "duration" and any(q.measure for q in quantities(sentence)):
+            return True  # "How long is the bridge?": "2 kilometres long"
         return any(m.group(0).lower() not in asked for m in pattern.finditer(sentence))
     if kind in ("count", "number", "share"):
         return _holds_amount(kind, sentence, asked)
@@ -148,13 +152,30 @@ def _holds_amount(kind: str, sentence: str, asked: str) -> bool:
         )
     if kind == "count":
         money = any(w in asked for w in ("yen", "dollar", "euro", "pound", "money"))
-        return any(q.unit == "" and (money or not _is_money(q, sentence)) for q in found) or bool(
+        counts = [q for q in found if q.unit == "" or _counts_things(q, sentence)]
+        return any(money or not _is_money(q, sentence) for q in counts) or bool(
             _ROUGH_COUNT.search(sentence)
         )
     changes = _CHANGE_WORDS.finditer(sentence)
     return any(q.unit != YEAR for q in found) or any(
         m.group(0).lower() not in asked for m in changes
     )
+
+
+def _counts_things(q: Quantity, sentence: str) -> bool:
+    """A number read as a year that counts something: "some 1900 runners", not "in 1900"."""
+    before = re.search(r"([A-Za-z]+)\W*$", sentence[: q.start])
+    after = re.match(r"\s+([a-z]+)\b", sentence[q.end :])
+    by_year = before is not None and before.group(1).lower() in _YEAR_WORDS
+    return (
+        q.unit == YEAR and not by_year and after is not None and after.group(1) not in _YEAR_WORDS
+    )
+
+
+_YEAR_WORDS = frozenset(
+    "in by since until till from of to before after during the and or between around circa c "
+    "early late mid".split()
+)
 
 
 def _is_money(q: Quantity, sentence: str) -> bool:

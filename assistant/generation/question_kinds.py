@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from assistant.generation.answer_types import answer_type
+
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -46,14 +48,16 @@ ASKS_FOR_MORE = re.compile(
 
 
 _BROAD = re.compile(
-    r"^(and\s+)?(why|how(?!\s+(many|much|long|old|far|often|big|large|high|tall|soon)\b))\b"
+    r"^(and\s+)?(why|how(?!\s+(many|much|long|old|far|often|big|large|high|tall|soon|deep|wide"
+    r"|fast|heavy|hot|cold|strong|early|late|close|quickly|likely)\b))\b"
     r"|\b(which|what)\s+(\w+\s+)?(countries|nations|measures|steps|ways|actions|means|policies|"
     r"factors|reasons|partners|groups|initiatives|efforts|things|kinds|types|areas|options)\b"
-    r"|^(please\s+|(can|could) you\s+)?(list|outline|describe|explain|lay out|sum up|give)\b"
+    r"|\b(list|outline|describe|explain|lay out|sum up)\b"
     r"|\b(overview|summar\w*|main points|in what ways|chronology|timeline|what evidence"
     r"|what (role|part)s?)\b"
     r"|\bwhat does the \w+ say\b"
-    r"|^(and\s+)?(which|what)\s+(\w+\s+)?(?!(is|was|has|does|its|this|thus|us|plus|news)\b)\w{3,}s\b"
+    r"|^(and\s+)?(which|what)\s+(\w+\s+)?(?!(is|was|has|does|its|this|thus|us|plus|news)\b)"
+    r"\w{2,}(?<![isu])s\b"
     r"(?!\s+(is|was)\b)"
     r"|^what\s+(is|are|has|have)\s+.+\s+(doing|done)\b",
     re.IGNORECASE,
@@ -68,14 +72,15 @@ def is_broad(question: str) -> bool:
     """Why/how/which-X/list/summarise questions: their answer gathers several points. A question
     asking for a date, a number or a name ("When did they outline ...?", "Which country does
     the article describe as ...?") is not, whatever verb it uses."""
-    from assistant.generation.answer_types import answer_type
-
     q = question.strip()
     return bool(_BROAD.search(q)) and (answer_type(q) is None or _ASKS_LIST.search(q) is not None)
 
 
-# "Which countries ...", "list the dates ...": several things of a kind are still several points.
-_ASKS_LIST = re.compile(r"^(please\s+)?(list|outline|lay out)\b|\b(chronology|timeline)\b", re.I)
+# "List the dates ...", "summarise the key dates": several things of one kind are several points.
+_ASKS_LIST = re.compile(
+    r"^(please\s+|(can|could|would) you\s+)?(list|outline|lay out)\b|\b(summar\w*|chronology|timeline)\b",
+    re.IGNORECASE,
+)
 
 
 def split_question(question: str) -> list[str]:

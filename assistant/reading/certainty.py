@@ -37,34 +37,45 @@ def overstates(claim: str, passage: str) -> str | None:
     return said[0] if _hedges(passage) - _hedges(claim) else None
 
 
-# Words that make what follows possible, wished or planned rather than done.
-MODALS = frozenset(
-    "may might could would consider plan intend aim hope propose expect seek want wish threaten "
-    "likely possibly perhaps possible potential".split()
-)
-_REACH = 3  # words before a word that a modal governs it from ("may have to rise")
+# What makes the verb after it possible or planned rather than done: an auxiliary of possibility
+# ("may sell"), or a verb of intent before "to" ("plans to sell") or before an -ing form
+# ("would consider selling").
+AUXILIARIES = frozenset("may might could".split())
+INTENT = frozenset("plan intend aim hope propose seek want wish threaten expect consider".split())
+_TOKENS = re.compile(r"[A-Za-z]+|[^\sA-Za-z]")
 
 
-def _modal_before(words: list[str], i: int) -> bool:
-    before = [w for w in words[max(0, i - _REACH) : i] if w != "May"]
-    return bool(lemmas_of(w.lower() for w in before) & MODALS)
+def _governed(words: list[str], i: int) -> bool:
+    """Whether a modal governs words[i]: "may sell", "may have to sell", "plans to sell",
+    "considering selling" (nothing but those words between; punctuation ends the reach)."""
+    from assistant.reading.lexicon import lemmas
+
+    before = [w.lower() for w in words[max(0, i - 3) : i]]
+    if before[-1:] and before[-1] in AUXILIARIES and words[i - 1] != "May":
+        return True
+    if before[-3:] and before[-3:][0] in AUXILIARIES and before[-2:] == ["have", "to"]:
+        return True
+    if len(before) >= 2 and before[-1] == "to" and lemmas(before[-2]) & INTENT:
+        return True
+    ing = words[i].lower().endswith("ing")
+    return bool(ing and before and lemmas(before[-1]) & {"consider"})
 
 
 def states_as_done(claim: str, passage: str) -> str | None:
-    """A verb the claim states as done (a past tense or participle, with no modal before it) that
-    the passage has only as possible, wished or planned ("has sold a stake" where it says "would
-    consider selling a stake"), else None."""
+    """A verb the claim states as done (a past tense or participle, no modal governing it) that
+    the passage has only as possible or planned ("has sold a stake" where it says "would consider
+    selling a stake"), else None."""
     from assistant.reading.lexicon import is_function_word, lemmas, plainly_a_verb
 
-    said = _WORD.findall(claim)
-    told = _WORD.findall(passage)
+    said = _TOKENS.findall(claim)
+    told = _TOKENS.findall(passage)
     for i, word in enumerate(said):
+        if not word.isalpha() or is_function_word(word) or word.lower().endswith("ing"):
+            continue
+        if not plainly_a_verb(word) or _governed(said, i):
+            continue
         forms = lemmas(word)
-        if is_function_word(word) or forms & MODALS or not plainly_a_verb(word):
-            continue
-        if _modal_before(said, i):
-            continue
-        at = [j for j, w in enumerate(told) if lemmas(w) & forms]
-        if at and all(_modal_before(told, j) for j in at):
+        at = [j for j, w in enumerate(told) if w.isalpha() and lemmas(w) & forms]
+        if at and all(_governed(told, j) for j in at):
             return word
     return None

@@ -1,11 +1,14 @@
-"""Who is said to do what: a claim that gives the words a passage says of one of its names to
-another of them ("goalkeeper Kwame Asante kept 14 clean sheets" where the passage says "striker
-Kwame Asante scored 19 goals, while goalkeeper Tom Hartigan kept 14 clean sheets").
+"""Who is said to be what: a claim that gives the word a passage puts before one of its names to
+another of them ("goalkeeper Kwame Asante" where the passage says "striker Kwame Asante ...,
+while goalkeeper Tom Hartigan ..."; "villages such as Eastgate" where it says "villages such as
+Brockley Green ..., change at Eastgate").
 
-A name is *bound* to the nearest content word before it and after it in its clause (function
-words and other names between are passed over; a comma, semicolon or bracket ends the search).
-The claim swaps names when a word it binds to some of its names is bound, in the passage, only to
-others of them ("Dr Leon Abara of Westfield University" binds "Dr" to all three names). Generic English: names are the claim's capitalised words.
+A name is *bound* to the nearest content word before it in its clause (a role, a title, a kind:
+function words and other names between are passed over; a comma, "by" or a verb ends the
+search, so "praised by coach Dana Wells" and "Coach Dana Wells praised" bind "coach" alike). The
+claim swaps names when a word it binds to some of its names is bound, in the passage, only to
+others ("Dr Leon Abara of Westfield University" binds "Dr" to all three names). Names are the
+claim's capitalised words and any capitalised word inside a sentence of the passage.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.claims import NAME_STOPWORDS, name_tokens
-from assistant.reading.lexicon import is_function_word, lemmas
+from assistant.reading.lexicon import is_function_word, lemmas, plainly_a_verb
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*\d|\d|[.!?,;:()\"“”]")
 _ENDS = frozenset(".!?")
@@ -43,12 +46,11 @@ def _bindings(text: str, names: set[str]) -> list[tuple[str, str]]:
     for i in range(len(tokens)):
         if not is_name[i]:
             continue
-        for step in (-1, 1):
-            j = i + step
-            while 0 <= j < len(tokens) and (is_name[j] or is_function_word(tokens[j])):
-                j += step
-            if 0 <= j < len(tokens) and tokens[j][0].isalpha():
-                pairs.append((keys[i], tokens[j]))
+        j = i - 1
+        while j >= 0 and (is_name[j] or (is_function_word(tokens[j]) and tokens[j] != "by")):
+            j -= 1
+        if j >= 0 and tokens[j][0].isalpha() and not plainly_a_verb(tokens[j]):
+            pairs.append((keys[i], tokens[j]))
     return pairs
 
 
