@@ -167,6 +167,9 @@ def test_finer_answer_types() -> None:
     assert answer_type("What share of GDP does it spend?") == "share"
     assert answer_type("In which city was the summit held?") == "place"
     assert answer_type("Which countries joined?") is None  # a broad question, not a name
+    # the role word must head the which-phrase: this asks for a word, not a person
+    assert answer_type("Which term does the writer use for the plan?") is None
+    assert answer_type("What did the minister say?") is None
 
 
 def test_a_day_a_month_a_share_and_a_count_are_what_they_say() -> None:

@@ -80,9 +80,11 @@ _FREQUENCY = re.compile(
     re.I,
 )
 _ASKS_AMOUNT = re.compile(r"\b(how many|how much|by how much)\b")
-_COPULA = r"(?!(is|are|was|were|do|does|did|has|have|had)\b)"
+_COPULA = r"(?!(is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|may)\b)"
+# The role word heads the which-phrase ("which Japanese prime minister"), no verb before it:
+# "which word does the author use" asks for a word, not a person.
 _ASKS_PERSON = re.compile(
-    _LEAD + rf"((which|what) {_COPULA}(\w+ ){{0,3}}{_ROLES}s?|who\b.*\b{_ROLES}s?)\b"
+    _LEAD + rf"((which|what) ({_COPULA}\w+ ){{0,3}}{_ROLES}s?|who\b.*\b{_ROLES}s?)\b"
 )
 _ASKS_PLACE = re.compile(_LEAD + rf"(in |at |to |from )?(which|what) (\w+ )?{_PLACES}\b")
 
