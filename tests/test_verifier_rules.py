@@ -216,3 +216,10 @@ def test_worked_out_figures_need_a_change_or_a_half_of_that_figure() -> None:
     assert unmatched_quantities("Tickets cost £7 for children.", prices) == ["7"]
     members = "The club has 40 members. In the first half of the year it met twice."
     assert unmatched_quantities("The club has 20 members.", members) == ["20"]
+
+
+def test_a_name_after_a_preposition_takes_no_role_from_it() -> None:
+    passage = "Brazil and Chile held joint naval drills off Valparaiso for the first time."
+    claim = "Chile held joint naval drills with Brazil off Valparaiso."
+    assert swapped_names(claim, passage) is None
+    assert _rules(claim, passage).status == "supported"

@@ -4,8 +4,9 @@ while goalkeeper Tom Hartigan ..."; "villages such as Eastgate" where it says "v
 Brockley Green ..., change at Eastgate").
 
 A name is *bound* to the nearest content word before it in its clause (a role, a title, a kind:
-function words and other names between are passed over; a comma, "by" or a verb ends the
-search, so "praised by coach Dana Wells" and "Coach Dana Wells praised" bind "coach" alike). The
+function words and other names between are passed over; a comma, a preposition ("exercises in
+Ibaraki", "praised by coach Dana Wells") or a verb ends the search, while "such as" and "like"
+do not: "villages such as Eastgate"). The
 claim swaps names when a word it binds to some of its names is bound, in the passage, only to
 others ("Dr Leon Abara of Westfield University" binds "Dr" to all three names). Names are the
 claim's capitalised words and any capitalised word inside a sentence of the passage.
@@ -33,6 +34,21 @@ class Swap:
     other: str
 
 
+# Prepositions relate a name to another thing ("exercises in Ibaraki", "exercises with India"),
+# not give it a role: the search stops there, except at words that introduce an example or an
+# apposition ("villages such as Eastgate", "partners like Australia").
+_PREPOSITIONS = frozenset(
+    "in at on to from with by for of into onto over under near across through between among "
+    "against during after before since until within without about around beside off along toward "
+    "towards upon via".split()
+)
+
+
+def _passes_over(token: str) -> bool:
+    low = token.lower()
+    return is_function_word(token) and low not in _PREPOSITIONS
+
+
 def _bindings(text: str, names: set[str]) -> list[tuple[str, str]]:
     """(name, word) pairs: each name of `names` in text with the words bound to it."""
     tokens = _TOKEN.findall(text)
@@ -47,7 +63,7 @@ def _bindings(text: str, names: set[str]) -> list[tuple[str, str]]:
         if not is_name[i]:
             continue
         j = i - 1
-        while j >= 0 and (is_name[j] or (is_function_word(tokens[j]) and tokens[j] != "by")):
+        while j >= 0 and (is_name[j] or _passes_over(tokens[j])):
             j -= 1
         if j >= 0 and tokens[j][0].isalpha() and not plainly_a_verb(tokens[j]):
             pairs.append((keys[i], tokens[j]))
