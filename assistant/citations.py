@@ -28,6 +28,7 @@ from assistant.evidence import (
     quantity_verdict,
     reader_verdict,
     roles_verdict,
+    substitution_verdict,
     window_names_verdict,
     year_verdict,
 )
@@ -241,6 +242,8 @@ def check_sentence(
     windows = [(n, _windows(sources[n])) for n in valid]
     matches = closest_windows(sentence, windows, embedder, windows_per_source)
     verdicts = _rule_verdicts(sentence, passages, matches, valid, unnamed, reader is not None)
+    if reader is not None and not any(c for c, _ in verdicts):
+        verdicts.append(substitution_verdict(sentence, matches, embedder))
     contradicted = [c for c, _ in verdicts if c]
     if reader is None:
         if matches.best < min_similarity:

@@ -310,6 +310,31 @@ def additions_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str 
     return None, f'adds what the cited passage does not say: "{" ".join(added)}"'
 
 
+MAX_SWAP_SIMILARITY = 0.5  # swapped words closer in meaning than this are a rewording
+
+
+def substitution_verdict(
+    sentence: str, matches: WindowMatches, embedder: Embedder
+) -> tuple[None, str | None]:
+    """Unsupported when the sentence copies its closest window but for a word of its own put in
+    place of one of the window's that means something else ("bought from" for "on loan from"):
+    a name for another name, or words less alike in meaning than MAX_SWAP_SIMILARITY."""
+    from assistant.reading.substitutions import swapped_words
+
+    if matches.best_window is None:
+        return None, None
+    n, window = matches.best_window
+    swap = swapped_words(sentence, window)
+    if swap is None:
+        return None, None
+    if not swap.names:
+        put, where = embedder.embed_many_cached([swap.claim_text, swap.passage_text])
+        if float(np.dot(put, where)) >= MAX_SWAP_SIMILARITY:
+            return None, None
+    said = f'"{swap.claim_text}" where {format_markers([n])} says "{swap.passage_text}"'
+    return None, f'{said}: "{window}"'
+
+
 def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
     """Unsupported when the sentence names someone or something its passage names, but not in the
     sentences that say what it claims (a name put in another's place)."""

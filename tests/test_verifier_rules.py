@@ -223,3 +223,55 @@ def test_a_name_after_a_preposition_takes_no_role_from_it() -> None:
     claim = "Chile held joint naval drills with Brazil off Valparaiso."
     assert swapped_names(claim, passage) is None
     assert _rules(claim, passage).status == "supported"
+
+
+MUSEUM = (
+    "Nearly half of the tapestries were lent by the Royal Collection in Brussels, and the rest "
+    "came from private owners."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "found"),
+    [
+        # a copy with one word put in another's place
+        ("Nearly half of the tapestries were bought from the Royal Collection in Brussels.",
+         ("bought", "lent", False)),
+        ("Nearly half of the tapestries were lent by the Royal Collection in Antwerp, and the "
+         "rest came from private owners.", ("Antwerp", "Brussels", True)),
+        # a synonym WordNet knows, a number respelled, a word left out: no swap
+        ("Nearly half of the tapestries were loaned by the Royal Collection in Brussels.", None),
+        ("Nearly half of the tapestries were lent by the Royal Collection in Brussels, the "
+         "rest by private owners.", None),
+        # a rewording changes more than one word: the swap is the reader's to judge
+        ("The Royal Collection in Brussels supplied almost half of the tapestries on loan, while "
+         "private collectors provided the others.", None),
+        # too short to tell a copy from a rewording
+        ("Tapestries were bought.", None),
+    ],
+)  # fmt: skip
+def test_a_word_put_in_anothers_place(claim: str, found: tuple[str, str, bool] | None) -> None:
+    from assistant.reading.substitutions import swapped_words
+
+    swap = swapped_words(claim, MUSEUM)
+    assert (swap and (swap.claim_text, swap.passage_text, swap.names)) == found
+
+
+def test_figures_and_their_units_are_left_to_the_quantity_rules() -> None:
+    from assistant.reading.substitutions import swapped_words
+
+    told = "The health board has promised £18 million to add 60 beds by 2026."
+    assert swapped_words("The health board has promised eighteen million pounds to add "
+                         "sixty beds by 2026.", told) is None  # fmt: skip
+    swap = swapped_words("The health board has refused £18 million to add 60 beds by 2026.", told)
+    assert swap is not None and (swap.claim_text, swap.passage_text) == ("refused", "promised")
+
+
+def test_a_swap_reaches_the_sentence_status_unless_the_words_mean_alike() -> None:
+    swapped = _check(
+        "Nearly half of the tapestries were bought from the Royal Collection in Brussels.", MUSEUM
+    )
+    assert swapped.status == "unsupported"
+    assert '"bought" where [1] says "lent"' in swapped.reason
+    # the fake embedder reads a word as like itself only: "lent" for "lent" is no swap
+    assert _check(MUSEUM, MUSEUM).status == "supported"

@@ -1,0 +1,130 @@
+"""A claim that is its source with a word changed: it copies a sentence of the passage, in order,
+but puts a word of its own where the sentence has another ("bought from" where it says "on loan
+from", "a subsidiary of" where it says "in partnership with"). Someone who rewords a sentence
+changes its build and many words; someone who changes what it says keeps the rest and swaps one.
+Words are compared by lemma and WordNet synonym, so "purchased" for "bought" is no swap; numbers
+are left to the quantity rules. Whether a swapped word means what it replaces is judged by the
+caller (by meaning: a near-synonym WordNet lacks, "admission" for "entry", is no swap). Nothing
+here knows a domain."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from assistant.quantities import quantities
+from assistant.reading.lexicon import (
+    is_common_word,
+    is_function_word,
+    lemmas,
+    opposed,
+    same_meaning,
+)
+
+MIN_COPIED = 0.7  # share of the claim's content words copied from the sentence, in order
+MAX_SWAPPED = 2  # content words on either side of one swap
+MIN_WORDS = 4  # a shorter claim is too short to tell a copy from a rewording
+MAX_OTHER_CHANGES = 3  # words (function words too) changed besides the swap: more is a rewording
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_PARTICLES = frozenset("up down out off over back".split())
+
+
+@dataclass(frozen=True)
+class Swap:
+    """Words of the claim put where the passage sentence has others, as written in each."""
+
+    claim_text: str
+    passage_text: str
+    names: bool  # the claim's words are names ("Australia" for "Japan")
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str
+    start: int
+    end: int
+
+
+def _words(text: str, *, content: bool = True) -> list[_Word]:
+    """Words (content words only, by default) with where they stand, numbers (in digits or
+    words) and the word that follows one (its unit: "pounds") left out."""
+    spans = [(q.start, q.end) for q in quantities(text)]
+    spans += [(end, _unit_end(text, end)) for _, end in spans]
+    return [
+        _Word(m.group(), m.start(), m.end())
+        for m in _WORD.finditer(text)
+        if not (content and is_function_word(m.group()))
+        and not any(start < m.end() and m.start() < end for start, end in spans)
+    ]
+
+
+def _unit_end(text: str, end: int) -> int:
+    after = _WORD.match(text, end + 1) if text[end : end + 1] == " " else None
+    return after.end() if after is not None else end
+
+
+def _other_changes(claim: str, sentence: str, swapped: int) -> int:
+    """How many words of the claim, function words included, are not copied from the sentence,
+    besides the `swapped` ones."""
+    said = [w.text.lower() for w in _words(claim, content=False)]
+    told = [w.text.lower() for w in _words(sentence, content=False)]
+    matcher = SequenceMatcher(None, said, told, autojunk=False)
+    return len(said) - sum(b.size for b in matcher.get_matching_blocks()) - swapped
+
+
+def _keys(said: list[_Word], told: list[_Word]) -> tuple[list[str], list[str]]:
+    """One key per word, equal where a claim word is a passage word in some form."""
+    told_keys = [min(lemmas(w.text)) for w in told]
+    said_keys = []
+    for word in said:
+        forms = lemmas(word.text)
+        pairs = zip(told, told_keys, strict=True)
+        found = next((k for t, k in pairs if forms & lemmas(t.text)), None)
+        if found is None:
+            pairs = zip(told, told_keys, strict=True)
+            found = next((k for t, k in pairs if same_meaning(word.text, t.text)), None)
+        said_keys.append(found if found is not None else "+" + min(forms))
+    return said_keys, told_keys
+
+
+def _phrase(text: str, words: list[_Word]) -> str:
+    """The words as written, each with a particle that follows it ("go up")."""
+    out = []
+    starts = {w.start for w in words}
+    for word in words:
+        after = _WORD.match(text, word.end + 1) if text[word.end : word.end + 1] == " " else None
+        particle = after is not None and after.group().lower() in _PARTICLES
+        particle = particle and after is not None and after.start() not in starts
+        out.append(f"{word.text} {after.group()}" if particle and after else word.text)
+    return " ".join(out)
+
+
+def _is_name(word: _Word, text: str) -> bool:
+    starts = not text[: word.start].strip() or text[: word.start].rstrip()[-1] in ".!?\"'“"
+    return word.text[0].isupper() and not (starts and is_common_word(word.text))
+
+
+def swapped_words(claim: str, sentence: str) -> Swap | None:
+    """The first swap in a claim that otherwise copies the sentence (MIN_COPIED of its content
+    words, in order), or None."""
+    said, told = _words(claim), _words(sentence)
+    if len(said) < MIN_WORDS or not told:
+        return None
+    said_keys, told_keys = _keys(said, told)
+    matcher = SequenceMatcher(None, said_keys, told_keys, autojunk=False)
+    copied = sum(block.size for block in matcher.get_matching_blocks())
+    if copied < MIN_COPIED * len(said):
+        return None
+    claim_keys = set(said_keys)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "replace" or i2 - i1 > MAX_SWAPPED or j2 - j1 > MAX_SWAPPED:
+            continue
+        new = [said[i] for i in range(i1, i2) if said_keys[i].startswith("+")]
+        dropped = [told[j] for j in range(j1, j2) if told_keys[j] not in claim_keys]
+        if any(opposed(a.text, b.text) for a in new for b in dropped):
+            continue  # "not open" for "closed": the opposition rules read it
+        if new and dropped and _other_changes(claim, sentence, len(new)) <= MAX_OTHER_CHANGES:
+            names = any(_is_name(w, claim) for w in new)
+            return Swap(_phrase(claim, new), _phrase(sentence, dropped), names)
+    return None
