@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from assistant.claims import is_connective, missing_names
 from assistant.evidence import (
     WindowMatches,
+    added_to_copy_verdict,
     additions_verdict,
     amount_direction_verdict,
     cause_verdict,
@@ -291,6 +292,7 @@ def _rule_verdicts(
         roles_verdict,
         certainty_verdict,
         additions_verdict,
+        added_to_copy_verdict,
     ):
         verdicts.append(unsaid(sentence, matches))
     return verdicts

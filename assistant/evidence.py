@@ -319,20 +319,37 @@ def substitution_verdict(
     """Unsupported when the sentence copies its closest window but for a word of its own put in
     place of one of the window's that means something else ("bought from" for "on loan from"):
     a name for another name, or words less alike in meaning than MAX_SWAP_SIMILARITY."""
-    from assistant.reading.substitutions import swapped_words
+    from assistant.reading.substitutions import swapped_quantifier, swapped_words
 
     if matches.best_window is None:
         return None, None
     n, window = matches.best_window
     swap = swapped_words(sentence, window)
     if swap is None:
-        return None, None
-    if not swap.names:
+        swap = swapped_quantifier(sentence, window)
+        if swap is None:
+            return None, None
+    elif not swap.names:
         put, where = embedder.embed_many_cached([swap.claim_text, swap.passage_text])
         if float(np.dot(put, where)) >= MAX_SWAP_SIMILARITY:
             return None, None
     said = f'"{swap.claim_text}" where {format_markers([n])} says "{swap.passage_text}"'
     return None, f'{said}: "{window}"'
+
+
+def added_to_copy_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
+    """Unsupported when the sentence copies its closest window but adds words its passage has
+    in no form (a reason, condition or detail: "... without any job losses")."""
+    from assistant.reading.substitutions import added_to_copy
+
+    if matches.best_window is None:
+        return None, None
+    n, window = matches.best_window
+    passage = " ".join(dict.fromkeys(q.chunk.text for q in matches.quotes))
+    added = added_to_copy(sentence, window, passage)
+    if added is None:
+        return None, None
+    return None, f'adds to what {format_markers([n])} says: "{added}"'
 
 
 def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:

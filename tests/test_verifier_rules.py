@@ -275,3 +275,42 @@ def test_a_swap_reaches_the_sentence_status_unless_the_words_mean_alike() -> Non
     assert '"bought" where [1] says "lent"' in swapped.reason
     # the fake embedder reads a word as like itself only: "lent" for "lent" is no swap
     assert _check(MUSEUM, MUSEUM).status == "supported"
+
+
+BANK = (
+    "Governor Amalia Ruiz said inflation remained well above target. The bank expects "
+    "inflation to fall below 3 per cent by the end of next year."
+)
+
+
+def test_words_added_to_a_copy() -> None:
+    from assistant.reading.substitutions import added_to_copy
+
+    window = "The bank expects inflation to fall below 3 per cent by the end of next year."
+    claim = window.removesuffix(".") + " as energy prices ease."
+    assert added_to_copy(claim, window, BANK) == "energy prices ease"
+    # words the passage has elsewhere (a faithful merge of two sentences), or one word: no addition
+    merged = "The bank expects inflation, well above target, to fall below 3 per cent by next year."
+    assert added_to_copy(merged, window, BANK) is None
+    assert added_to_copy(window.removesuffix(".") + " again.", window, BANK) is None
+    # a rewording that changes many words is the reader's to judge
+    reworded = "By the end of next year, the bank thinks, prices will rise by under 3 per cent as energy gets cheaper."
+    assert added_to_copy(reworded, window, BANK) is None
+    checked = _check(claim, BANK)
+    assert checked.status == "unsupported"
+    assert 'adds to what [1] says: "energy prices ease"' in checked.reason
+
+
+def test_all_where_the_source_says_most() -> None:
+    from assistant.reading.substitutions import swapped_quantifier
+
+    told = "Volunteers, most of them retired teachers, spent 20 minutes with each pupil."
+    swap = swapped_quantifier(
+        "Volunteers, all of them retired teachers, spent 20 minutes with each pupil.", told
+    )
+    assert swap is not None and (swap.claim_text, swap.passage_text) == ("all", "most")
+    assert swapped_quantifier("Most volunteers were retired teachers.", told) is None
+    checked = _check(
+        "Volunteers, all of them retired teachers, spent 20 minutes with each pupil.", told
+    )
+    assert checked.status == "unsupported" and '"all" where [1] says "most"' in checked.reason

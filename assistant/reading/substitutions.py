@@ -10,6 +10,7 @@ here knows a domain."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -26,8 +27,11 @@ MIN_COPIED = 0.7  # share of the claim's content words copied from the sentence,
 MAX_SWAPPED = 2  # content words on either side of one swap
 MIN_WORDS = 4  # a shorter claim is too short to tell a copy from a rewording
 MAX_OTHER_CHANGES = 3  # words (function words too) changed besides the swap: more is a rewording
+MIN_ADDED = 2  # content words the passage has in no form, added to a copy, that make an addition
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _PARTICLES = frozenset("up down out off over back".split())
+# How much of a group a sentence speaks of: "all of them" is not "most of them".
+_QUANTIFIERS = frozenset("all most some many few none every each several half both".split())
 
 
 @dataclass(frozen=True)
@@ -105,19 +109,86 @@ def _is_name(word: _Word, text: str) -> bool:
     return word.text[0].isupper() and not (starts and is_common_word(word.text))
 
 
-def swapped_words(claim: str, sentence: str) -> Swap | None:
-    """The first swap in a claim that otherwise copies the sentence (MIN_COPIED of its content
-    words, in order), or None."""
+def _alignment(claim: str, sentence: str) -> _Alignment | None:
     said, told = _words(claim), _words(sentence)
     if len(said) < MIN_WORDS or not told:
         return None
     said_keys, told_keys = _keys(said, told)
     matcher = SequenceMatcher(None, said_keys, told_keys, autojunk=False)
     copied = sum(block.size for block in matcher.get_matching_blocks())
-    if copied < MIN_COPIED * len(said):
+    return _Alignment(said, told, said_keys, told_keys, matcher.get_opcodes(), copied)
+
+
+@dataclass(frozen=True)
+class _Alignment:
+    said: list[_Word]
+    told: list[_Word]
+    said_keys: list[str]
+    told_keys: list[str]
+    opcodes: Sequence[tuple[str, int, int, int, int]]
+    copied: int
+
+
+def added_to_copy(claim: str, sentence: str, passage: str) -> str | None:
+    """Words added to a claim that otherwise copies the sentence ("... to save about €4 million
+    a year without any job losses"): MIN_ADDED content words in a row or more that the passage
+    has in no form, the rest copied with at most MAX_OTHER_CHANGES other words changed."""
+    aligned = _alignment(claim, sentence)
+    if aligned is None:
         return None
-    claim_keys = set(said_keys)
+    passage_words = [w.text for w in _words(passage)]
+    known = {lemma for w in passage_words for lemma in lemmas(w)}
+    for tag, i1, i2, j1, j2 in aligned.opcodes:
+        if tag not in ("delete", "replace"):  # (the claim is the first sequence)
+            continue
+        if any(aligned.told_keys[j] not in set(aligned.said_keys) for j in range(j1, j2)):
+            continue  # the passage's words are dropped: a swap, not an addition
+        run = aligned.said[i1:i2]
+        new = [
+            w for w in run
+            if not lemmas(w.text) & known and not any(same_meaning(w.text, t) for t in passage_words)
+        ]  # fmt: skip
+        if len(new) < MIN_ADDED or len(new) < len(run):
+            continue
+        if aligned.copied < MIN_COPIED * (len(aligned.said) - len(run)):
+            return None
+        if _other_changes(claim, sentence, len(run)) <= MAX_OTHER_CHANGES:
+            return _phrase(claim, new)
+    return None
+
+
+def swapped_quantifier(claim: str, sentence: str) -> Swap | None:
+    """ "all" where the sentence says "most" (or "some", "few", ...) in a claim that otherwise
+    copies it, with at most MAX_OTHER_CHANGES other words changed."""
+    said = [w.text.lower() for w in _words(claim, content=False)]
+    told = [w.text.lower() for w in _words(sentence, content=False)]
+    if len(said) < MIN_WORDS:
+        return None
+    matcher = SequenceMatcher(None, said, told, autojunk=False)
+    copied = sum(b.size for b in matcher.get_matching_blocks())
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "replace" and i2 - i1 == 1 and j2 - j1 == 1:
+            put, where = said[i1], told[j1]
+            if (
+                put in _QUANTIFIERS
+                and where in _QUANTIFIERS
+                and len(said) - copied - 1 <= MAX_OTHER_CHANGES
+            ):
+                return Swap(put, where, names=False)
+    return None
+
+
+def swapped_words(claim: str, sentence: str) -> Swap | None:
+    """The first swap in a claim that otherwise copies the sentence (MIN_COPIED of its content
+    words, in order), or None."""
+    aligned = _alignment(claim, sentence)
+    if aligned is None or aligned.copied < MIN_COPIED * len(aligned.said):
+        return None
+    said, told, said_keys, told_keys = (
+        aligned.said, aligned.told, aligned.said_keys, aligned.told_keys
+    )  # fmt: skip
+    claim_keys = set(said_keys)
+    for tag, i1, i2, j1, j2 in aligned.opcodes:
         if tag != "replace" or i2 - i1 > MAX_SWAPPED or j2 - j1 > MAX_SWAPPED:
             continue
         new = [said[i] for i in range(i1, i2) if said_keys[i].startswith("+")]
