@@ -244,7 +244,7 @@ def check_sentence(
     matches = closest_windows(sentence, windows, embedder, windows_per_source)
     verdicts = _rule_verdicts(sentence, passages, matches, valid, unnamed, reader is not None)
     if reader is not None and not any(c for c, _ in verdicts):
-        verdicts.append(substitution_verdict(sentence, matches, embedder, reader))
+        verdicts.append(substitution_verdict(sentence, matches, embedder))
     contradicted = [c for c, _ in verdicts if c]
     if reader is None:
         if matches.best < min_similarity:
@@ -256,19 +256,6 @@ def check_sentence(
     status: SentenceStatus = "contradicted" if contradicted else "supported"
     if not contradicted and reasons:
         status = "unsupported"
-        parts = clause_parts(sentence) if reader is not None else []
-        settings = {
-            "reader": reader,
-            "min_similarity": min_similarity,
-            "min_entailed": min_entailed,
-            "min_contradicted": min_contradicted,
-            "windows_per_source": windows_per_source,
-        }
-        if parts and all(
-            check_sentence(part, numbers, sources, embedder, **settings).status == "supported"  # type: ignore[arg-type]
-            for part in parts
-        ):
-            status, reasons = "supported", []  # a summary of statements each passage sentence makes
     return CheckedSentence(
         sentence,
         valid,
@@ -278,21 +265,6 @@ def check_sentence(
         reason="; ".join(contradicted + reasons),
         similarity=round(matches.best, 4),
     )
-
-
-# Where a sentence that joins two statements may be cut: ", and", "; ", " but ", " while "...
-_CLAUSE_BREAK = re.compile(r"\s*;\s+|,?\s+(?:and|but|while|whereas|although)\s+(?=\w)")
-MIN_PART_WORDS = 4
-
-
-def clause_parts(sentence: str) -> list[str]:
-    """The statements a sentence joins ("X warned that A and said B" -> "X warned that A",
-    "said B"), when there are two or more of at least MIN_PART_WORDS words each; else []."""
-    parts = [p.strip(" ,.") for p in _CLAUSE_BREAK.split(sentence)]
-    parts = [p for p in parts if p]
-    if len(parts) < 2 or any(len(p.split()) < MIN_PART_WORDS for p in parts):
-        return []
-    return parts
 
 
 def _rule_verdicts(

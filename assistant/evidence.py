@@ -311,17 +311,14 @@ def additions_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str 
 
 
 MAX_SWAP_SIMILARITY = 0.5  # swapped words closer in meaning than this are a rewording
-MIN_SWAP_ENTAILED = 0.57  # or the window with the claim's words in place still says the same
 
 
 def substitution_verdict(
-    sentence: str, matches: WindowMatches, embedder: Embedder, reader: Reader
+    sentence: str, matches: WindowMatches, embedder: Embedder
 ) -> tuple[None, str | None]:
     """Unsupported when the sentence copies its closest window but for a word of its own put in
     place of one of the window's that means something else ("bought from" for "on loan from"):
-    a name for another name, or words less alike in meaning than MAX_SWAP_SIMILARITY whose swap,
-    made in the window itself, the reader does not read as saying the same (MIN_SWAP_ENTAILED:
-    "stepped up" for "increased" does)."""
+    a name for another name, or words less alike in meaning than MAX_SWAP_SIMILARITY."""
     from assistant.reading.substitutions import swapped_quantifier, swapped_words
 
     if matches.best_window is None:
@@ -335,8 +332,6 @@ def substitution_verdict(
     elif not swap.names:
         put, where = embedder.embed_many_cached([swap.claim_text, swap.passage_text])
         if float(np.dot(put, where)) >= MAX_SWAP_SIMILARITY:
-            return None, None
-        if reader.entails(swap.edited, [window])[0].entailed >= MIN_SWAP_ENTAILED:
             return None, None
     said = f'"{swap.claim_text}" where {format_markers([n])} says "{swap.passage_text}"'
     return None, f'{said}: "{window}"'

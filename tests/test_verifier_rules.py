@@ -5,14 +5,11 @@ flipped negation read only where the sentence otherwise says what its source say
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 
 from assistant.citations import check_sentence
 from assistant.quantities import quantities, unmatched_quantities
 from assistant.quantity_directions import opposite_amount
-from assistant.reading import Entailment
 from assistant.reading.lexicon import opposed
 from assistant.reading.roles import swapped_names
 from assistant.testing import FakeEmbedder, FakeReader
@@ -270,29 +267,12 @@ def test_figures_and_their_units_are_left_to_the_quantity_rules() -> None:
     assert swap is not None and (swap.claim_text, swap.passage_text) == ("refused", "promised")
 
 
-class _ReadsSwapsAs(FakeReader):
-    """The fake reader, but reading any sentence that holds `word` as neutral to its passage."""
-
-    def __init__(self, word: str) -> None:
-        super().__init__()
-        self.word = word
-
-    def entails(self, claim: str, passages: Sequence[str]) -> list[Entailment]:
-        if self.word in claim:
-            return [Entailment("neutral", 0.1, 0.8, 0.1) for _ in passages]
-        return super().entails(claim, passages)
-
-
-def test_a_swap_reaches_the_sentence_status_unless_it_says_the_same() -> None:
-    claim = "Nearly half of the tapestries were bought from the Royal Collection in Brussels."
-    chunk = Chunk("c1", "doc-1", "Museum", "museum.txt", MUSEUM, 0, len(MUSEUM), 1, 1)
-    doubting = _ReadsSwapsAs("bought")
-    swapped = check_sentence(claim, (1,), {1: chunk}, FakeEmbedder(), reader=doubting)
+def test_a_swap_reaches_the_sentence_status_unless_the_words_mean_alike() -> None:
+    swapped = _check(
+        "Nearly half of the tapestries were bought from the Royal Collection in Brussels.", MUSEUM
+    )
     assert swapped.status == "unsupported"
     assert '"bought" where [1] says "lent"' in swapped.reason
-    # the reader reads the window with "bought" in place of "lent": entailed, so no swap
-    # (as "stepped up" for "increased" is); the fake reader entails any near copy
-    assert _check(claim, MUSEUM).status == "supported"
     # the fake embedder reads a word as like itself only: "lent" for "lent" is no swap
     assert _check(MUSEUM, MUSEUM).status == "supported"
 
@@ -334,35 +314,3 @@ def test_all_where_the_source_says_most() -> None:
         "Volunteers, all of them retired teachers, spent 20 minutes with each pupil.", told
     )
     assert checked.status == "unsupported" and '"all" where [1] says "most"' in checked.reason
-
-
-def test_clause_parts() -> None:
-    from assistant.citations import clause_parts
-
-    assert clause_parts(
-        "Dr Haddad warned that protection might fade and said a booster study would start soon."
-    ) == ["Dr Haddad warned that protection might fade", "said a booster study would start soon"]
-    assert clause_parts(
-        "Bao was born at Hollin Park, whereas Mei came on loan from Rotterdam."
-    ) == [
-        "Bao was born at Hollin Park",
-        "Mei came on loan from Rotterdam",
-    ]
-    # a short conjunct ("Brazil and Indonesia") is no statement of its own
-    assert clause_parts("Students in Brazil and Indonesia drove the growth.") == []
-
-
-ZOO = (
-    "The father, Bao, was born at Hollin Park in 2015. Visitor numbers rose by a fifth after the "
-    "birth of the cubs. The mother, Mei, arrived on loan from Rotterdam Wildlife Park in 2022."
-)
-
-
-def test_a_summary_of_two_sentences_is_checked_statement_by_statement() -> None:
-    joined = (
-        "Bao was born at Hollin Park, whereas Mei arrived on loan from Rotterdam Wildlife Park."
-    )
-    assert _check(joined, ZOO).status == "supported"
-    # one statement the passage does not make: the whole is unsupported
-    wrong = "Bao was born at Hollin Park, whereas Mei was sold to Rotterdam Wildlife Park in 2022."
-    assert _check(wrong, ZOO).status != "supported"

@@ -41,7 +41,6 @@ class Swap:
     claim_text: str
     passage_text: str
     names: bool  # the claim's words are names ("Australia" for "Japan")
-    edited: str = ""  # the passage sentence with the claim's words in place of its own
 
 
 @dataclass(frozen=True)
@@ -103,13 +102,6 @@ def _phrase(text: str, words: list[_Word]) -> str:
         particle = particle and after is not None and after.start() not in starts
         out.append(f"{word.text} {after.group()}" if particle and after else word.text)
     return " ".join(out)
-
-
-def _edited(sentence: str, dropped: list[_Word], claim: str, new: list[_Word]) -> str:
-    """The sentence with the claim's words (first to last, as written) in place of the dropped
-    ones (first to last): "lent by" -> "bought by"."""
-    put = claim[new[0].start : new[-1].end]
-    return sentence[: dropped[0].start] + put + sentence[dropped[-1].end :]
 
 
 def _is_name(word: _Word, text: str) -> bool:
@@ -205,8 +197,5 @@ def swapped_words(claim: str, sentence: str) -> Swap | None:
             continue  # "not open" for "closed": the opposition rules read it
         if new and dropped and _other_changes(claim, sentence, len(new)) <= MAX_OTHER_CHANGES:
             names = any(_is_name(w, claim) for w in new)
-            if names != any(_is_name(w, sentence) for w in dropped):
-                continue  # a verb against a name ("warned" / "Corland Institute"): misaligned
-            edited = _edited(sentence, dropped, claim, new)
-            return Swap(_phrase(claim, new), _phrase(sentence, dropped), names, edited)
+            return Swap(_phrase(claim, new), _phrase(sentence, dropped), names)
     return None
