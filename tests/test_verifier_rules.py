@@ -314,3 +314,50 @@ def test_all_where_the_source_says_most() -> None:
         "Volunteers, all of them retired teachers, spent 20 minutes with each pupil.", told
     )
     assert checked.status == "unsupported" and '"all" where [1] says "most"' in checked.reason
+
+
+@pytest.mark.parametrize(
+    ("claim", "sentence"),
+    [
+        # an abbreviation or another form of the same name is no swap
+        ("Gov. Kathy Hochul signed the bill into law on Monday.",
+         "Governor Kathy Hochul signed the bill into law on Monday."),
+        ("Mt. Everest is the highest mountain above sea level.",
+         "Mount Everest is the highest mountain above sea level."),
+        ("The Japanese economy shrank by 2 per cent in the second quarter.",
+         "The Japan economy shrank by 2 per cent in the second quarter."),
+    ],
+)  # fmt: skip
+def test_the_same_name_written_otherwise_is_no_swap(claim: str, sentence: str) -> None:
+    from assistant.reading.substitutions import swapped_words
+
+    assert swapped_words(claim, sentence) is None
+
+
+def test_a_claim_may_say_less_of_a_group_than_its_source_not_more() -> None:
+    from assistant.reading.substitutions import swapped_quantifier
+
+    told = "Most experts agree that the policy reduced emissions in the region."
+    assert swapped_quantifier("Many experts agree that the policy reduced emissions.", told) is None
+    said_all = swapped_quantifier("All experts agree that the policy reduced emissions.", told)
+    assert said_all is not None and (said_all.claim_text, said_all.passage_text) == ("all", "most")
+    every = "Every year the festival attracts thousands of visitors to the small town."
+    assert (
+        swapped_quantifier("Each year the festival attracts thousands of visitors.", every) is None
+    )
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        "According to the article, {}",
+        "The study found that {}",
+        "{}, the authors report",
+    ],
+)
+def test_saying_who_says_it_is_no_addition(framing: str) -> None:
+    from assistant.reading.substitutions import added_to_copy
+
+    told = "the new rail line cut travel times between the two cities by forty minutes"
+    claim = framing.format(told) + "."
+    assert added_to_copy(claim, told[0].upper() + told[1:] + ".", told) is None

@@ -30,8 +30,18 @@ MAX_OTHER_CHANGES = 3  # words (function words too) changed besides the swap: mo
 MIN_ADDED = 2  # content words the passage has in no form, added to a copy, that make an addition
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _PARTICLES = frozenset("up down out off over back".split())
-# How much of a group a sentence speaks of: "all of them" is not "most of them".
-_QUANTIFIERS = frozenset("all most some many few none every each several half both".split())
+# How much of a group a sentence speaks of, weakest first: "all of them" says more than "most of
+# them"; a claim may say less than its source ("most" for "all"), not more.
+_QUANTIFIER_RANK = {
+    "none": 0, "no": 0, "few": 1, "some": 2, "several": 2, "many": 3, "most": 4,
+    "all": 5, "every": 5, "each": 5, "both": 5,
+}  # fmt: skip
+# Verbs and words that attribute what follows to a source ("The study found that ...",
+# "According to the article, ...", "..., the authors report"): framing, not an added fact.
+_REPORTING = frozenset(
+    "according say state find show report note write explain claim add article study "
+    "author researcher data".split()
+)
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,20 @@ def _phrase(text: str, words: list[_Word]) -> str:
     return " ".join(out)
 
 
+def _shortened(a: str, b: str) -> bool:
+    """One word an abbreviation of the other ("Gov" / "Governor": capitalised, the same first
+    letter, its letters in order) or two names of one stem ("Japan" / "Japanese": all but one
+    letters of the shorter, and at least four, in common first)."""
+    short, full = sorted((a, b), key=len)
+    stem = max(4, len(short) - 1)  # "China" / "Chinese", not "Austria" / "Australia"
+    names = short[:1].isupper() and full[:1].isupper()
+    if names and len(short) >= 4 and short.lower()[:stem] == full.lower()[:stem]:
+        return True
+    letters = iter(full.lower())
+    written_short = short[:1].isupper() and len(short) <= 4  # "Dr", "Gov", "Mt", not "cut"
+    return written_short and short[0] == full[0] and all(ch in letters for ch in short.lower())
+
+
 def _is_name(word: _Word, text: str) -> bool:
     starts = not text[: word.start].strip() or text[: word.start].rstrip()[-1] in ".!?\"'“"
     return word.text[0].isupper() and not (starts and is_common_word(word.text))
@@ -150,6 +174,8 @@ def added_to_copy(claim: str, sentence: str, passage: str) -> str | None:
         ]  # fmt: skip
         if len(new) < MIN_ADDED or len(new) < len(run):
             continue
+        if any(lemmas(w.text) & _REPORTING for w in run):
+            continue  # "The study found that ...": who says it, not what is said
         if aligned.copied < MIN_COPIED * (len(aligned.said) - len(run)):
             return None
         if _other_changes(claim, sentence, len(run)) <= MAX_OTHER_CHANGES:
@@ -169,11 +195,8 @@ def swapped_quantifier(claim: str, sentence: str) -> Swap | None:
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "replace" and i2 - i1 == 1 and j2 - j1 == 1:
             put, where = said[i1], told[j1]
-            if (
-                put in _QUANTIFIERS
-                and where in _QUANTIFIERS
-                and len(said) - copied - 1 <= MAX_OTHER_CHANGES
-            ):
+            stronger = _QUANTIFIER_RANK.get(put, -1) > _QUANTIFIER_RANK.get(where, 99)
+            if stronger and len(said) - copied - 1 <= MAX_OTHER_CHANGES:
                 return Swap(put, where, names=False)
     return None
 
@@ -195,7 +218,11 @@ def swapped_words(claim: str, sentence: str) -> Swap | None:
         dropped = [told[j] for j in range(j1, j2) if told_keys[j] not in claim_keys]
         if any(opposed(a.text, b.text) for a in new for b in dropped):
             continue  # "not open" for "closed": the opposition rules read it
+        if any(_shortened(a.text, b.text) for a in new for b in dropped):
+            continue  # "Dr" for "Doctor", "Japanese" for "Japan": the same, written otherwise
         if new and dropped and _other_changes(claim, sentence, len(new)) <= MAX_OTHER_CHANGES:
-            names = any(_is_name(w, claim) for w in new)
+            names = any(_is_name(w, claim) for w in new) and any(
+                _is_name(w, sentence) for w in dropped
+            )
             return Swap(_phrase(claim, new), _phrase(sentence, dropped), names)
     return None
