@@ -361,3 +361,17 @@ def test_saying_who_says_it_is_no_addition(framing: str) -> None:
     told = "the new rail line cut travel times between the two cities by forty minutes"
     claim = framing.format(told) + "."
     assert added_to_copy(claim, told[0].upper() + told[1:] + ".", told) is None
+
+
+def test_the_word_after_a_year_is_no_unit() -> None:
+    from assistant.reading.substitutions import swapped_words
+
+    swap = swapped_words(
+        "In 2016 Google acquired the robotics startup Boltway for $400 million.",
+        "In 2016 Microsoft acquired the robotics startup Boltway for $400 million.",
+    )
+    assert swap is not None and (swap.claim_text, swap.passage_text, swap.names) == (
+        "Google",
+        "Microsoft",
+        True,
+    )

@@ -62,9 +62,11 @@ class _Word:
 
 def _words(text: str, *, content: bool = True) -> list[_Word]:
     """Words (content words only, by default) with where they stand, numbers (in digits or
-    words) and the word that follows one (its unit: "pounds") left out."""
-    spans = [(q.start, q.end) for q in quantities(text)]
-    spans += [(end, _unit_end(text, end)) for _, end in spans]
+    words) and the word that follows one (its unit: "pounds"; not after a year: "In 2016
+    Google ...") left out."""
+    found = quantities(text)
+    spans = [(q.start, q.end) for q in found]
+    spans += [(q.end, _unit_end(text, q.end)) for q in found if q.unit != "year"]
     return [
         _Word(m.group(), m.start(), m.end())
         for m in _WORD.finditer(text)
