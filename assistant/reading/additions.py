@@ -5,10 +5,18 @@ compared by lemma and WordNet synonym; numbers are left to the quantity rules.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from assistant.quantities import quantities
 from assistant.reading.lexicon import content_words, lemmas, lemmas_of, same_meaning
 
 MIN_RUN = 4  # new content words in a row that make an addition (3 also takes rewordings)
+
+
+def in_no_form(word: str, told: Sequence[str], told_lemmas: set[str]) -> bool:
+    """The passage (its words `told`, their lemmas `told_lemmas`) has the word neither by lemma
+    nor by WordNet synonym."""
+    return not lemmas(word) & told_lemmas and not any(same_meaning(word, t) for t in told)
 
 
 def added_words(claim: str, passage: str) -> list[str]:
@@ -22,11 +30,7 @@ def added_words(claim: str, passage: str) -> list[str]:
     for word in content_words(claim):
         if word.lower() in numbers:
             continue  # "six thousand four hundred": the quantity rules compare it
-        new = (
-            word.isalpha()
-            and not lemmas(word) & told_lemmas
-            and not any(same_meaning(word, t) for t in told)
-        )
+        new = word.isalpha() and in_no_form(word, told, told_lemmas)
         run = [*run, word] if new else []
         if len(run) > len(best):
             best = run

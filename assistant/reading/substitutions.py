@@ -13,12 +13,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from assistant.quantities import quantities
+from assistant.reading.additions import in_no_form
 from assistant.reading.lexicon import (
     is_common_word,
     is_function_word,
     lemmas,
+    lemmas_of,
     opposed,
     same_meaning,
 )
@@ -75,17 +78,28 @@ def _words(text: str, *, content: bool = True) -> list[_Word]:
     ]
 
 
+def _next_word(text: str, end: int) -> re.Match[str] | None:
+    """The word right after `end`, one space on."""
+    return _WORD.match(text, end + 1) if text[end : end + 1] == " " else None
+
+
 def _unit_end(text: str, end: int) -> int:
-    after = _WORD.match(text, end + 1) if text[end : end + 1] == " " else None
+    after = _next_word(text, end)
     return after.end() if after is not None else end
+
+
+@lru_cache(maxsize=256)
+def _every_word(claim: str, sentence: str) -> tuple[list[str], list[str], SequenceMatcher[str]]:
+    """Every word of each, function words included, lowercased, and how they align."""
+    said = [w.text.lower() for w in _words(claim, content=False)]
+    told = [w.text.lower() for w in _words(sentence, content=False)]
+    return said, told, SequenceMatcher(None, said, told, autojunk=False)
 
 
 def _other_changes(claim: str, sentence: str, swapped: int) -> int:
     """How many words of the claim, function words included, are not copied from the sentence,
     besides the `swapped` ones."""
-    said = [w.text.lower() for w in _words(claim, content=False)]
-    told = [w.text.lower() for w in _words(sentence, content=False)]
-    matcher = SequenceMatcher(None, said, told, autojunk=False)
+    said, _, matcher = _every_word(claim, sentence)
     return len(said) - sum(b.size for b in matcher.get_matching_blocks()) - swapped
 
 
@@ -109,10 +123,15 @@ def _phrase(text: str, words: list[_Word]) -> str:
     out = []
     starts = {w.start for w in words}
     for word in words:
-        after = _WORD.match(text, word.end + 1) if text[word.end : word.end + 1] == " " else None
-        particle = after is not None and after.group().lower() in _PARTICLES
-        particle = particle and after is not None and after.start() not in starts
-        out.append(f"{word.text} {after.group()}" if particle and after else word.text)
+        after = _next_word(text, word.end)
+        if (
+            after is not None
+            and after.group().lower() in _PARTICLES
+            and after.start() not in starts
+        ):
+            out.append(f"{word.text} {after.group()}")
+        else:
+            out.append(word.text)
     return " ".join(out)
 
 
@@ -135,7 +154,9 @@ def _is_name(word: _Word, text: str) -> bool:
     return word.text[0].isupper() and not (starts and is_common_word(word.text))
 
 
+@lru_cache(maxsize=256)
 def _alignment(claim: str, sentence: str) -> _Alignment | None:
+    """The claim's content words aligned with the sentence's (read by both rules below)."""
     said, told = _words(claim), _words(sentence)
     if len(said) < MIN_WORDS or not told:
         return None
@@ -163,17 +184,15 @@ def added_to_copy(claim: str, sentence: str, passage: str) -> str | None:
     if aligned is None:
         return None
     passage_words = [w.text for w in _words(passage)]
-    known = {lemma for w in passage_words for lemma in lemmas(w)}
+    known = lemmas_of(passage_words)
+    claim_keys = set(aligned.said_keys)
     for tag, i1, i2, j1, j2 in aligned.opcodes:
         if tag not in ("delete", "replace"):  # (the claim is the first sequence)
             continue
-        if any(aligned.told_keys[j] not in set(aligned.said_keys) for j in range(j1, j2)):
+        if any(aligned.told_keys[j] not in claim_keys for j in range(j1, j2)):
             continue  # the passage's words are dropped: a swap, not an addition
         run = aligned.said[i1:i2]
-        new = [
-            w for w in run
-            if not lemmas(w.text) & known and not any(same_meaning(w.text, t) for t in passage_words)
-        ]  # fmt: skip
+        new = [w for w in run if in_no_form(w.text, passage_words, known)]
         if len(new) < MIN_ADDED or len(new) < len(run):
             continue
         if any(lemmas(w.text) & _REPORTING for w in run):
@@ -188,17 +207,14 @@ def added_to_copy(claim: str, sentence: str, passage: str) -> str | None:
 def swapped_quantifier(claim: str, sentence: str) -> Swap | None:
     """ "all" where the sentence says "most" (or "some", "few", ...) in a claim that otherwise
     copies it, with at most MAX_OTHER_CHANGES other words changed."""
-    said = [w.text.lower() for w in _words(claim, content=False)]
-    told = [w.text.lower() for w in _words(sentence, content=False)]
+    said, told, matcher = _every_word(claim, sentence)
     if len(said) < MIN_WORDS:
         return None
-    matcher = SequenceMatcher(None, said, told, autojunk=False)
-    copied = sum(b.size for b in matcher.get_matching_blocks())
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "replace" and i2 - i1 == 1 and j2 - j1 == 1:
             put, where = said[i1], told[j1]
             stronger = _QUANTIFIER_RANK.get(put, -1) > _QUANTIFIER_RANK.get(where, 99)
-            if stronger and len(said) - copied - 1 <= MAX_OTHER_CHANGES:
+            if stronger and _other_changes(claim, sentence, 1) <= MAX_OTHER_CHANGES:
                 return Swap(put, where, names=False)
     return None
 
