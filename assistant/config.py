@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     reader_weights: Path | None = Field(
         None, description="The reader's weights file (default: the one shipped in the package)."
     )
+    reader_calibration: Path | None = Field(
+        None,
+        description="The thresholds tuned for those weights (`python -m assistant.reading."
+        "calibrate --weights W --out FILE`); default: calibration.json beside the weights, else "
+        "the shipped calibration.",
+    )
     min_answer_prob: float | None = Field(
         None,
         ge=0.0,

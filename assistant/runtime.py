@@ -15,16 +15,37 @@ from types import TracebackType
 from assistant.chain import AssistantChain
 from assistant.config import Settings
 from assistant.documents.limits import ParseLimits
+from assistant.errors import AssistantError
 from assistant.generation.base import Answerer
 from assistant.generation.extractive import ExtractiveAnswerer
 from assistant.index.datadir import DataDir
 from assistant.index.embedder import Embedder, SentenceTransformerEmbedder
 from assistant.index.store import ChromaStore, ChunkStore
 from assistant.knowledge import KnowledgeBase
-from assistant.reading import ModelReader, Reader
+from assistant.reading import Calibration, ModelReader, Reader
 from assistant.retrieval import AssistantRetriever, HybridRetriever, Mode
 
 log = logging.getLogger(__name__)
+
+
+def reader_calibration(settings: Settings) -> Calibration:
+    """The calibration for the configured reader: the one named, else the one beside other
+    weights, else the shipped one (with a warning when the weights are not the shipped ones)."""
+    if settings.reader_calibration is not None:
+        if not settings.reader_calibration.is_file():
+            raise AssistantError(f"no reader calibration file at {settings.reader_calibration}")
+        return Calibration.load(settings.reader_calibration)
+    weights = settings.reader_weights
+    if weights is not None:
+        beside = weights.with_name("calibration.json")
+        if beside.is_file():
+            return Calibration.load(beside)
+        log.warning(
+            "no calibration.json beside %s: using the shipped reader's thresholds, which were "
+            "tuned for other weights (set ASSISTANT_READER_CALIBRATION)",
+            weights,
+        )
+    return Calibration.load()
 
 
 def make_store(settings: Settings, embedder: Embedder) -> ChunkStore:
@@ -120,7 +141,8 @@ class Runtime:
         from assistant.reading.model import DEFAULT_WEIGHTS, CrossEncoderReader
 
         weights = self.settings.reader_weights or DEFAULT_WEIGHTS
-        return ModelReader(CrossEncoderReader(weights, base_model=self.settings.embedding_model))
+        model = CrossEncoderReader(weights, base_model=self.settings.embedding_model)
+        return ModelReader(model, reader_calibration(self.settings))
 
     @property
     def min_answer_prob(self) -> float:

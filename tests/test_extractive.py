@@ -170,6 +170,18 @@ def test_finer_answer_types() -> None:
     # the role word must head the which-phrase: this asks for a word, not a person
     assert answer_type("Which term does the writer use for the plan?") is None
     assert answer_type("What did the minister say?") is None
+    assert answer_type("What is the exact yen amount of the budget?") == "money"
+    assert answer_type("How much is the budget in dollars?") == "money"
+    assert answer_type("How much money was raised?") == "money"
+    assert answer_type("How much did the budget grow?") == "number"
+
+
+def test_a_sum_of_money_has_a_currency() -> None:
+    q = "What is the yen amount of the 2027 budget?"
+    assert not holds_answer_type("money", "In 2027 the budget will be 65 per cent higher.", q)
+    assert not holds_answer_type("money", "It will employ 4,000 people by 2027.", q)
+    assert holds_answer_type("money", "The 2027 budget will be ¥8.9 trillion.", q)
+    assert holds_answer_type("money", "The 2027 budget will be 60 billion yen.", q)
 
 
 def test_a_day_a_month_a_share_and_a_count_are_what_they_say() -> None:

@@ -106,6 +106,32 @@ def test_calibration_is_platt_scaling(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- answer or decline
 
 
+def test_other_weights_get_their_own_calibration(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    from assistant.config import Settings
+    from assistant.errors import AssistantError
+    from assistant.runtime import reader_calibration
+
+    weights = tmp_path / "mine" / "reader.safetensors"
+    weights.parent.mkdir()
+    weights.write_bytes(b"")
+    shipped = Calibration.load()
+    with caplog.at_level("WARNING"):
+        assert reader_calibration(Settings(reader_weights=weights)) == shipped
+    assert "no calibration.json beside" in caplog.text
+    (weights.parent / "calibration.json").write_text('{"min_answer_prob": 0.33}')
+    assert reader_calibration(Settings(reader_weights=weights)).min_answer_prob == 0.33
+    named = tmp_path / "cal.json"
+    named.write_text('{"min_answer_prob": 0.44, "min_entailed": 0.2}')
+    chosen = reader_calibration(Settings(reader_weights=weights, reader_calibration=named))
+    assert (chosen.min_answer_prob, chosen.min_entailed) == (0.44, 0.2)
+    assert reader_calibration(Settings()) == shipped
+    with pytest.raises(AssistantError, match="no reader calibration file at"):
+        reader_calibration(Settings(reader_calibration=tmp_path / "absent.json"))
+    named.write_text("[1, 2]")
+    with pytest.raises(AssistantError, match="is not a reader calibration file"):
+        reader_calibration(Settings(reader_calibration=named))
+
+
 def test_declines_when_no_sentence_answers() -> None:
     reader = ScriptedReader({})  # nothing answers, however many words are shared
     a = ExtractiveAnswerer(FakeEmbedder(), reader).answer(  # type: ignore[arg-type]

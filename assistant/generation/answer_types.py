@@ -80,6 +80,13 @@ _FREQUENCY = re.compile(
     re.I,
 )
 _ASKS_AMOUNT = re.compile(r"\b(how many|how much|by how much)\b")
+_MONEY_WORDS = r"(yen|dollars?|euros?|pounds sterling|yuan|rupees?|francs?|money)"
+# "What is the yen amount ...?", "How much money ...?", "How much is it in dollars?"
+_ASKS_MONEY = re.compile(
+    rf"\b{_MONEY_WORDS} (amount|figure|sum|value|total|cost|price|terms)\b"
+    rf"|\bhow (much|many) {_MONEY_WORDS}\b|\bhow much\b.*\bin {_MONEY_WORDS}\b"
+    r"|\b(in|of) (what|which) currency\b"
+)
 _COPULA = r"(?!(is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|may)\b)"
 # The role word heads the which-phrase ("which Japanese prime minister"), no verb before it:
 # "which word does the author use" asks for a word, not a person.
@@ -91,7 +98,8 @@ _ASKS_PLACE = re.compile(_LEAD + rf"(in |at |to |from )?(which|what) (\w+ )?{_PL
 
 def answer_type(question: str) -> str | None:
     """The kind of thing a question asks for, when its wording says so: "day", "month", "date",
-    "duration", "frequency", "share", "count", "number", "person", "place", "name", or None."""
+    "duration", "frequency", "share", "money", "count", "number", "person", "place", "name",
+    or None."""
     q = question.lower().strip()
     if _WHEN.match(q) or _ASKS_DATES.search(q):
         if _ASKS_DAY.search(q):
@@ -103,6 +111,8 @@ def answer_type(question: str) -> str | None:
         return "duration"
     if _ASKS_FREQUENCY.search(q):
         return "frequency"
+    if _ASKS_MONEY.search(q):
+        return "money"
     if _ASKS_AMOUNT.search(q):
         return "count" if "how many" in q else "number"
     if _ASKS_PERSON.match(q):
@@ -138,15 +148,17 @@ def holds_answer_type(kind: str | None, sentence: str, question: str = "") -> bo
         if kind == "duration" and any(q.measure for q in quantities(sentence)):
             return True  # "How long is the bridge?": "2 kilometres long"
         return any(m.group(0).lower() not in asked for m in pattern.finditer(sentence))
-    if kind in ("count", "number", "share"):
+    if kind in ("count", "number", "share", "money"):
         return _holds_amount(kind, sentence, asked)
     return _holds_name(kind, sentence, asked)
 
 
 def _holds_amount(kind: str, sentence: str, asked: str) -> bool:
-    """A count is no year, share or sum of money; a share is a percentage or a fraction; an
-    amount ("how much") is anything but a year."""
+    """A count is no year, share or sum of money; a share is a percentage or a fraction; a sum
+    of money has a currency; an amount ("how much") is anything but a year."""
     found = [q for q in quantities(sentence) if q.text.lower() not in asked]
+    if kind == "money":
+        return any(_is_money(q, sentence) for q in found)
     if kind == "share":
         words = _SHARE_WORDS.finditer(sentence)
         return any(q.unit in (PERCENT, FRACTION) for q in found) or any(

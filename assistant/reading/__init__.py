@@ -73,9 +73,14 @@ class Calibration:
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
         if not path.is_file():
             return cls()
-        data = json.loads(path.read_text(encoding="utf-8"))
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        from assistant.errors import AssistantError
+
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+            return cls(**known)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise AssistantError(f"{path} is not a reader calibration file: {exc}") from exc
 
     def answer_prob(self, logit: float) -> float:
         return 1.0 / (1.0 + math.exp(-(self.answer_scale * logit + self.answer_shift)))
