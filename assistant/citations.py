@@ -242,9 +242,8 @@ def check_sentence(
     reasons = ["names not in the cited passage: " + ", ".join(unnamed)] if unnamed else []
     windows = [(n, _windows(sources[n])) for n in valid]
     matches = closest_windows(sentence, windows, embedder, windows_per_source)
-    verdicts = _rule_verdicts(sentence, passages, matches, valid, unnamed, reader is not None)
-    if reader is not None and not any(c for c, _ in verdicts):
-        verdicts.append(substitution_verdict(sentence, matches, embedder))
+    reading_with = embedder if reader is not None else None
+    verdicts = _rule_verdicts(sentence, passages, matches, valid, unnamed, reading_with)
     contradicted = [c for c, _ in verdicts if c]
     if reader is None:
         if matches.best < min_similarity:
@@ -273,28 +272,32 @@ def _rule_verdicts(
     matches: WindowMatches,
     valid: tuple[int, ...],
     unnamed: list[str],
-    reading: bool,
+    reading_with: Embedder | None,
 ) -> list[tuple[str | None, str | None]]:
-    """What the rules say: numbers compared as numbers; with the reader, also negation,
-    opposite words, cause and effect reversed (contradictions), and a year or name taken from
-    another sentence or certainty the passage does not have (unsupported)."""
+    """What the rules say: numbers compared as numbers; when the reader reads (with the
+    embedder `reading_with`), also negation, opposite words, cause and effect reversed
+    (contradictions), and a year or name taken from another sentence, certainty the passage
+    does not have, words added or put in place of the passage's (unsupported)."""
     verdicts = [quantity_verdict(sentence, passages, matches, valid, not unnamed)]
-    if not reading or verdicts[0][0] or unnamed:
+    if reading_with is None or verdicts[0][0]:
         return verdicts
-    for rule in (negation_verdict, opposition_verdict, amount_direction_verdict, cause_verdict):
-        verdicts.append(rule(sentence, matches))
-        if verdicts[-1][0]:
-            return verdicts
-    for unsaid in (
-        year_verdict,
-        figure_verdict,
-        window_names_verdict,
-        roles_verdict,
-        certainty_verdict,
-        additions_verdict,
-        added_to_copy_verdict,
-    ):
-        verdicts.append(unsaid(sentence, matches))
+    if not unnamed:  # a missing name already says why; the word rules would only repeat it
+        for rule in (negation_verdict, opposition_verdict, amount_direction_verdict, cause_verdict):
+            verdicts.append(rule(sentence, matches))
+            if verdicts[-1][0]:
+                return verdicts
+        for unsaid in (
+            year_verdict,
+            figure_verdict,
+            window_names_verdict,
+            roles_verdict,
+            certainty_verdict,
+            additions_verdict,
+            added_to_copy_verdict,
+        ):
+            verdicts.append(unsaid(sentence, matches))
+    # which word was put in the passage's place, also said beside a missing name
+    verdicts.append(substitution_verdict(sentence, matches, reading_with))
     return verdicts
 
 
