@@ -417,3 +417,29 @@ def test_the_specific_bonus_puts_a_point_of_its_own_before_a_restated_theme() ->
         found[bonus] = a.sentences[0].text
     assert found[1.0] == specific
     assert found[0.0] == generic  # without it, the theme shares more of the question's words
+
+
+# ---------------------------------------------------------------- training pairs
+
+
+def test_cutting_the_answer_leaves_an_on_topic_sentence_that_no_longer_answers() -> None:
+    import random
+
+    from assistant.reading.perturb import cut_elsewhere, without_answer
+
+    text = "India and Japan held fighter exercises in Ibaraki for the first time in January 2023."
+    span = (0, len(text))
+    start = text.index("January 2023")
+    assert without_answer(text, span, start, "January 2023") == (
+        "India and Japan held fighter exercises in Ibaraki for the first time."
+    )
+    assert without_answer(text, span, 0, "India") is None  # the answer opens the sentence
+    question = "When did India and Japan first hold fighter exercises?"
+    kept = cut_elsewhere(text, span, start, "January 2023", question, random.Random(0))
+    assert kept == "India and Japan held fighter exercises for the first time in January 2023."
+    # nothing but the question's own names and the answer to cut: no control
+    text = "India held exercises with Japan for the first time in 2023."
+    q = "When did India hold exercises with Japan?"
+    assert (
+        cut_elsewhere(text, (0, len(text)), text.index("2023"), "2023", q, random.Random(0)) is None
+    )

@@ -199,6 +199,57 @@ def sentence_at(text: str, offset: int) -> tuple[int, int] | None:
     return None
 
 
+_LEFT_OVER = re.compile(
+    r"(\b(in|on|at|by|of|for|from|to|with|about|as|than|into|during|since|until|the|a|an|his"
+    r"|her|its|their|some|around|nearly|over|under|almost|roughly|approximately)\s*)+$",
+    re.IGNORECASE,
+)
+
+
+def without_answer(context: str, span: tuple[int, int], start: int, answer: str) -> str | None:
+    """The sentence ``context[span]`` with its answer (at ``start``) taken out, with the word
+    that led into it ("in 1998", "the Eiffel Tower"): on topic, sharing the question's words,
+    but no longer holding what is asked. None when the answer opens the sentence, is not in it,
+    appears twice, or too little is left."""
+    s, e = span
+    end = start + len(answer)
+    if not (s < start and end <= e) or not context[s:start].strip():
+        return None
+    before = _LEFT_OVER.sub("", context[s:start].rstrip()).rstrip(" ,;:(")
+    after = context[end:e].lstrip(" )")
+    if not before or answer in before or answer in after:
+        return None
+    cut = f"{before} {after}".strip() if after[:1].isalnum() else before + after
+    cut = re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"\s{2,}", " ", cut)).strip()
+    cut = re.sub(r",\s*([.;:!?])", r"\1", cut)
+    if len(cut.split()) < 6:
+        return None
+    return cut if cut[-1] in ".!?" else cut + "."
+
+
+def cut_elsewhere(
+    context: str, span: tuple[int, int], start: int, answer: str, question: str, rng: random.Random
+) -> str | None:
+    """The same cut as :func:`without_answer`, of a name or number of the sentence that is
+    neither its answer nor in the question: the sentence still answers (the control that keeps
+    a model from learning "something was cut" instead of "the answer is gone")."""
+    s, e = span
+    sentence = context[s:e]
+    spots = [
+        (s + m.start(), m.group(0))
+        for pattern in (NUMBER, _NAME)
+        for m in pattern.finditer(sentence)
+        if (s + m.end() <= start or s + m.start() >= start + len(answer))
+        and m.group(0).lower() not in question.lower()
+    ]
+    rng.shuffle(spots)
+    for at, text in spots:
+        cut = without_answer(context, span, at, text)
+        if cut and answer in cut:
+            return cut
+    return None
+
+
 def names_in(text: str) -> list[str]:
     """Capitalised word runs that are not just a sentence's first word."""
     found = []

@@ -115,6 +115,13 @@ def _parser() -> argparse.ArgumentParser:
         help="answer pairs whose question has one word changed through WordNet (lexical_pairs.py)",
     )
     parser.add_argument(
+        "--answer-removed",
+        type=float,
+        default=0.0,
+        help="share of SQuAD 1.1 questions that also get their gold sentence with the answer cut "
+        "out (not answered) and with another name or number cut out (still answered)",
+    )
+    parser.add_argument(
         "--wordnet",
         type=Path,
         help="WordNet 3.0's dict folder for --lexical-nli (default: fetched as build_lexicon does)",
@@ -138,6 +145,7 @@ def _pairs(args: argparse.Namespace, rng: random.Random) -> list[Pair]:
         squad11_questions=args.squad11_questions,
         squad2_articles=range(lo, hi + 1),
         classic=args.classic_data,
+        answer_removed=args.answer_removed,
     )
     pairs += nli_pairs(
         args.shared,

@@ -6,6 +6,9 @@ Answerability (question, sentence) -> 1 when the sentence holds the gold answer:
   sentence against a *made-up unanswerable* question (0): the question with a name, number or year
   swapped for one from another paragraph, a negation inserted, or a word swapped for its antonym,
   so that the sentence no longer answers it although it shares nearly every word;
+- optionally (``answer_removed``) the gold sentence with its answer cut out (0), and with another
+  name or number cut out instead (1), so that a sentence on the topic that lacks the detail asked
+  for reads as no answer;
 - SQuAD 2.0 dev-half, the first articles of the tuning split only (title order, ``answer_articles``):
   answerable questions with their gold sentence (1), crowd-written unanswerable questions with the
   sentence that holds their plausible answer (0).
@@ -35,6 +38,7 @@ from assistant.reading.perturb import (
     NUMBER,
     change_number,
     content_words,
+    cut_elsewhere,
     detokenize,
     flip_negation,
     names_in,
@@ -45,6 +49,7 @@ from assistant.reading.perturb import (
     swap_antonym,
     swap_name,
     unanswerable_variant,
+    without_answer,
 )
 
 NLI_LABELS: dict[str, int] = {"entailment": 0, "neutral": 1, "contradiction": 2}
@@ -86,15 +91,18 @@ def answer_pairs(
     squad11_questions: int,
     squad2_articles: range,
     classic: bool = False,
+    answer_removed: float = 0.0,
 ) -> list[Pair]:
     """(question, sentence) pairs labelled 1 when the sentence answers the question."""
-    pairs = _squad11_answer_pairs(shared, rng, squad11_questions, classic=classic)
+    pairs = _squad11_answer_pairs(
+        shared, rng, squad11_questions, classic=classic, answer_removed=answer_removed
+    )
     pairs += _squad2_answer_pairs(shared, rng, squad2_articles)
     return pairs
 
 
 def _squad11_answer_pairs(
-    shared: Path, rng: random.Random, questions: int, *, classic: bool
+    shared: Path, rng: random.Random, questions: int, *, classic: bool, answer_removed: float
 ) -> list[Pair]:
     entries: list[tuple[list[str], str, dict[str, Any]]] = []
     for article in _squad11(shared / "squad11" / "train-v1.1.json.gz"):
@@ -134,6 +142,24 @@ def _squad11_answer_pairs(
             if q is not qa and all(a["text"] not in gold for a in q["answers"])
         ]
         pairs += _negatives(asked, siblings, rng)
+        if answer_removed and rng.random() < answer_removed:
+            pairs += _cut_pairs(question, context, span, answer, rng)
+    return pairs
+
+
+def _cut_pairs(
+    question: str, context: str, span: tuple[int, int], answer: dict[str, Any], rng: random.Random
+) -> list[Pair]:
+    """The gold sentence with its answer cut out (0: on topic, but the detail asked is gone)
+    and with another name or number cut out instead (1: the control)."""
+    start, text = answer["answer_start"], answer["text"]
+    pairs: list[Pair] = []
+    gone = without_answer(context, span, start, text)
+    if gone:
+        pairs.append(Pair("answer", question, gone, 0, "squad11-answer-removed"))
+        kept = cut_elsewhere(context, span, start, text, question, rng)
+        if kept:
+            pairs.append(Pair("answer", question, kept, 1, "squad11-other-cut"))
     return pairs
 
 
