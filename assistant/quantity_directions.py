@@ -51,14 +51,35 @@ def _subject(q: Quantity, text: str, with_after: bool = True) -> set[str]:
     return lemmas_of(before[-_SUBJECT_WORDS:] + (after[:1] if with_after else []))
 
 
+# what a figure is compared with: "than last year", "than it had this year" -> "this year"
+_REFERENCE = re.compile(
+    r"^\W*(?:[A-Za-z]+\W+){0,5}?than\s+(?:(?:it|they|he|she|we|there)\s+(?:has|have|had|is|are"
+    r"|was|were|does|do|did)\s+)?(?:the\s+|a\s+|an\s+|its\s+|their\s+)?([A-Za-z]+(?:\s+[A-Za-z]+)?)",
+    re.IGNORECASE,
+)
+
+
+def _reference(text: str, q: Quantity) -> str | None:
+    """The words after "than" in the comparison the figure opens, lowercased."""
+    found = _REFERENCE.match(text[q.end :])
+    return found.group(1).lower() if found else None
+
+
 def _turned_round(claim: str, passage: str, q: Quantity, s: Quantity) -> bool:
     """The claim compares with what the passage's figure is said of ("more than the new one" /
-    "the new phone costs £200 less")."""
+    "the new phone costs £200 less"; "20 more last year than it has this year" / "this year,
+    20 fewer than last year"), not with what the passage compares it with."""
     from assistant.reading.lexicon import lemmas
 
     target = _THAN.search(claim, q.end)
     if target is None:
         return False
+    said, told = _reference(claim, q), _reference(passage, s)
+    if said is not None and told is not None:
+        if said == told:
+            return False  # the same comparison, the other way: a contradiction
+        if said in passage[: s.start].lower():
+            return True
     return bool(lemmas(target.group(1)) & _subject(s, passage, with_after=False))
 
 

@@ -41,6 +41,11 @@ def _check(sentence: str, passage: str = CLUB):  # type: ignore[no-untyped-def]
         ("12 per cent higher", "up 12%", None),
         # the passage gives the figure both ways (of two things): no verdict
         ("imports down 5%", "exports up 5% and imports down 5%", None),
+        # the same comparison the other way; the comparison turned round ("than this year")
+        ("It has 20 more pupils than last year.", "It has 420 pupils this year, 20 fewer than last year.",
+         ("20 more", "20 fewer")),
+        ("It had 20 more pupils last year than it has this year.",
+         "It has 420 pupils this year, 20 fewer than last year.", None),
     ],
 )  # fmt: skip
 def test_a_figure_given_the_other_way(
