@@ -46,9 +46,10 @@ _ROUGH_COUNT = re.compile(
     r"\b(twice|once|thrice|(dozens|scores|hundreds|thousands|millions|billions) of)\b", re.I
 )
 _CURRENCY = re.compile(r"[£$€¥₩]\s*$|\b(US|USD|EUR|GBP|JPY)\s*$")
+_CURRENCY_NAMES = r"yen|dollars?|euros?|yuan|rupees?"
+# after a figure "pounds" and "won" are money too ("5 million won")
 _CURRENCY_AFTER = re.compile(
-    r"^\s*(million\s+|billion\s+|trillion\s+)?(yen|dollars?|euros?|pounds?|won|yuan|rupees?)\b",
-    re.I,
+    rf"^\s*(million\s+|billion\s+|trillion\s+)?({_CURRENCY_NAMES}|pounds?|won)\b", re.I
 )
 
 _LEAD = r"^(and |but |so )?"
@@ -80,7 +81,8 @@ _FREQUENCY = re.compile(
     re.I,
 )
 _ASKS_AMOUNT = re.compile(r"\b(how many|how much|by how much)\b")
-_MONEY_WORDS = r"(yen|dollars?|euros?|pounds sterling|yuan|rupees?|francs?|money)"
+# in a question "pounds" may weigh and "won" is a verb
+_MONEY_WORDS = rf"({_CURRENCY_NAMES}|pounds sterling|francs?|money)"
 # "What is the yen amount ...?", "How much money ...?", "How much is it in dollars?"
 _ASKS_MONEY = re.compile(
     rf"\b{_MONEY_WORDS} (amount|figure|sum|value|total|cost|price|terms)\b"
