@@ -166,7 +166,11 @@ def test_finer_answer_types() -> None:
     assert answer_type("What percentage of voters backed it?") == "share"
     assert answer_type("What share of GDP does it spend?") == "share"
     assert answer_type("In which city was the summit held?") == "place"
-    assert answer_type("Which countries joined?") is None  # a broad question, not a name
+    # several places are still places; what a question sets aside is not what it asks for
+    assert answer_type("Which countries joined?") == "place"
+    assert answer_type("With which countries did Japan form the trilateral?") == "place"
+    assert answer_type("Besides Japan, which countries are NATO's partners?") == "place"
+    assert answer_type("Apart from the summit, what did the minister say?") is None
     # the role word must head the which-phrase: this asks for a word, not a person
     assert answer_type("Which term does the writer use for the plan?") is None
     assert answer_type("What did the minister say?") is None
@@ -211,6 +215,10 @@ def test_a_place_and_a_titled_person_are_found_where_they_are() -> None:
     q = "In which city was the summit held?"
     assert holds_answer_type("place", "The summit was held in Vilnius in July.", q)
     assert not holds_answer_type("place", "The summit was held in July.", q)
+    q = "Besides Japan, which countries are NATO's Indo-Pacific partners?"
+    # a hyphenated name the question itself names is no answer
+    assert not holds_answer_type("place", "Japan is one of NATO's Indo-Pacific partners.", q)
+    assert holds_answer_type("place", "Its Indo-Pacific partners include South Korea.", q)
     q = "Which minister announced the plan?"
     # the title stands before the second "Young", not the first
     assert holds_answer_type("person", "Young people cheered Minister Young.", q)

@@ -170,7 +170,8 @@ def test_split_question_and_broad_detection() -> None:
     ]
     assert split_question("What did Japan and Germany do?") == ["What did Japan and Germany do?"]
     assert is_broad("Why is Japan hedging?")
-    assert is_broad("Which countries has Japan exercised with?")
+    # several names of one kind are answered as a name is: by the sentence that gives them
+    assert not is_broad("Which countries has Japan exercised with?")
     assert is_broad("Summarise Japan's preparations.")
     assert is_broad("What is Japan doing to prepare?")
     assert not is_broad("How many missiles is Japan buying?")
@@ -221,6 +222,20 @@ def test_broad_question_in_scope_gathers_points_below_the_relevance_floor() -> N
     # out of scope (nothing reaches the floor): declined, whatever the broad floor
     above_all = answerer(min_score=scores[0] + 0.01, broad_floor=0.0, broad_min_score=0.0)
     assert above_all.answer(question, [], passages).abstained
+
+
+def test_a_list_of_dates_gathers_only_sentences_that_give_one() -> None:
+    question = "Lay out the timeline of Japan's defence, alliance and exercises."
+    gathered = answerer(broad_words=120, broad_min_score=0.0).answer(
+        question, [], hits(DEFENCE, ALLIANCE, DIPLOMACY)
+    )
+    texts = [s.text for s in gathered.sentences]
+    assert texts and all("2027" in t for t in texts)
+    # the same question without asking for dates gathers the other points too
+    wider = answerer(broad_words=120, broad_min_score=0.0).answer(
+        "Summarise Japan's defence, alliance and exercises.", [], hits(DEFENCE, ALLIANCE, DIPLOMACY)
+    )
+    assert any("2027" not in s.text for s in wider.sentences)
 
 
 def test_broad_answer_keeps_to_the_word_budget() -> None:

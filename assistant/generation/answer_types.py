@@ -20,7 +20,10 @@ _ROLES = (
     r"|king|queen|emperor|commander|ambassador|spokesman|spokeswoman|spokesperson"
     r"|chairman|chair|director|founder|author|writer|inventor|ceo|mayor|governor)"
 )
-_PLACES = r"(city|town|country|region|place|prefecture|state|province|island)"
+_PLACES = (
+    r"(city|cities|towns?|country|countries|regions?|places?|prefectures?|states?|provinces?"
+    r"|islands?|nations?)"
+)
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
 _MONTH = re.compile(_MONTHS)
 _WEEKDAYS = r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
@@ -95,14 +98,16 @@ _COPULA = r"(?!(is|are|was|were|do|does|did|has|have|had|will|would|can|could|sh
 _ASKS_PERSON = re.compile(
     _LEAD + rf"((which|what) ({_COPULA}\w+ ){{0,3}}{_ROLES}s?|who\b.*\b{_ROLES}s?)\b"
 )
-_ASKS_PLACE = re.compile(_LEAD + rf"(in |at |to |from )?(which|what) (\w+ )?{_PLACES}\b")
+_ASKS_PLACE = re.compile(_LEAD + rf"(in |at |to |from |with )?(which|what) (\w+ )?{_PLACES}\b")
+# "Besides Japan, which countries ...?": what is set aside is no part of what is asked for
+_SET_ASIDE = re.compile(r"^(besides|apart from|aside from|other than|except( for)?) [^,]+,\s*")
 
 
 def answer_type(question: str) -> str | None:
     """The kind of thing a question asks for, when its wording says so: "day", "month", "date",
     "duration", "frequency", "share", "money", "count", "number", "person", "place", "name",
     or None."""
-    q = question.lower().strip()
+    q = _SET_ASIDE.sub("", question.lower().strip())
     if _WHEN.match(q) or _ASKS_DATES.search(q):
         if _ASKS_DAY.search(q):
             return "day"
@@ -205,6 +210,8 @@ def _holds_name(kind: str, sentence: str, asked: str) -> bool:
         word = m.group(0)
         if word.isupper() or _MONTH.fullmatch(word) or word.lower()[:5] in asked_words:
             continue
+        if all(part[:5] in asked_words for part in _TOKEN.findall(word.lower())):
+            continue  # "Indo-Pacific" where the question says "Indo-Pacific"
         if kind == "person" and (
             "-" in word or not _could_name_a_person(word, sentence, m.start())
         ):

@@ -276,12 +276,14 @@ class ExtractiveAnswerer:
         The reader judges whether a sentence answers a question with one answer; a broad
         question's answer is spread over several, each of which reads as a poor answer alone. So
         sentences are taken in shortlist order (the retrieval-side blend, with the reader's
-        probability added), while that blend reaches ``broad_min_score``.
+        probability added), while that blend reaches ``broad_min_score``. A question asking for
+        several things of a kind ("Which countries ...?") takes only sentences naming one.
         """
         if not reading.shortlist:
             return []
         probs = reading.probs.max(axis=0)
         question = reading.parts[0] if reading.parts else ""
+        kind = answer_type(question)
         keys = [
             c.score
             + self.broad_reader_weight * float(p)
@@ -298,6 +300,8 @@ class ExtractiveAnswerer:
                 break
             cand = reading.shortlist[i]
             if any(_overlaps(cand.quote, c.quote) for c in chosen):
+                continue
+            if not holds_answer_type(kind, cand.text, question):
                 continue
             if any(float(cand.vector @ c.vector) > self.duplicate_similarity for c in chosen):
                 continue
