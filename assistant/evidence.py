@@ -28,7 +28,12 @@ def window_units(quotes: tuple[Quote, ...]) -> set[str]:
 
 def entails_each(reader: Reader, sentence: str, premises: list[str]) -> list[Entailment]:
     """The reader's verdict on the sentence against each premise, the sentence's numbers spelled
-    as that premise spells the same values (a model reads "70%" and "seventy per cent" apart)."""
+    as that premise spells the same values (a model reads "70%" and "seventy per cent" apart).
+
+    Where a premise also says things the sentence does not touch ("sales rose 12%, but profit
+    fell"), the premise without those clauses is read too, and the more entailing verdict kept:
+    the model reads a clause the claim leaves out as a contradiction of it.
+    """
     from assistant.quantities import in_passage_spelling
 
     claims = [in_passage_spelling(sentence, p) for p in premises]
@@ -37,7 +42,54 @@ def entails_each(reader: Reader, sentence: str, premises: list[str]) -> list[Ent
         at = [i for i, c in enumerate(claims) if c == claim]
         for i, verdict in zip(at, reader.entails(claim, [premises[i] for i in at]), strict=True):
             verdicts[i] = verdict
+    for i, premise in enumerate(premises):
+        narrowed = touched_clauses(claims[i], premise)
+        if narrowed != premise:
+            verdict = reader.entails(claims[i], [narrowed])[0]
+            current = verdicts[i]
+            if current is None or verdict.entailed > current.entailed:
+                verdicts[i] = verdict
     return [v for v in verdicts if v is not None]
+
+
+# Where a sentence's clauses part: ", but", ", while", ", although", ", and", "; " ...
+_CLAUSE_BREAK = re.compile(
+    r",\s+(?=(?:but|while|whereas|although|though|and)\s)|;\s+|\s+(?=but\s)", re.IGNORECASE
+)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+# a clause whose subject is the one before's ("..., but they fell")
+_REFERS_BACK = re.compile(
+    r"^(?:(?:but|while|whereas|although|though|and)\s+)?(?:it|they|this|that|these|those|he|she)\s",
+    re.IGNORECASE,
+)
+MIN_SHARED_TERMS = 2
+
+
+def touched_clauses(claim: str, premise: str) -> str:
+    """The premise without the clauses that share fewer than two content words with the claim
+    (a clause that opens by referring back stays with the one before it); the premise itself
+    when every clause, or none, is touched."""
+    from assistant.generation.question_kinds import content_terms
+
+    terms = content_terms(claim)
+    kept: list[str] = []
+    dropped = False
+    for sentence in _SENTENCE_BREAK.split(premise.strip()):
+        clauses = [c.strip(" ,;") for c in _CLAUSE_BREAK.split(sentence) if c.strip(" ,;")]
+        parts: list[str] = []
+        for clause in clauses:
+            touched = len(content_terms(clause) & terms) >= MIN_SHARED_TERMS
+            if touched or (parts and parts[-1] and _REFERS_BACK.match(clause)):
+                parts.append(clause)
+            else:
+                dropped = True
+                parts.append("")
+        said = ", ".join(p for p in parts if p)
+        if said:
+            kept.append(said if said[-1] in ".!?" else said + ".")
+    if not dropped or not kept:
+        return premise
+    return " ".join(kept)
 
 
 @dataclass(frozen=True)

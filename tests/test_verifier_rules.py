@@ -380,3 +380,61 @@ def test_the_word_after_a_year_is_no_unit() -> None:
         "Microsoft",
         True,
     )
+
+
+BAKERY = (
+    "The bakery chain Crumb & Co reported sales of €96 million for the year to June 2025, up 12% "
+    "on the previous year, but its operating profit fell to €3.1 million from €5.4 million."
+)
+
+
+def test_a_premise_is_narrowed_to_the_clauses_a_claim_touches() -> None:
+    from assistant.evidence import touched_clauses
+
+    claim = "Crumb & Co had sales of 96 million euros in the year to June 2025, 12% more."
+    assert touched_clauses(claim, BAKERY) == (
+        "The bakery chain Crumb & Co reported sales of €96 million for the year to June 2025, "
+        "up 12% on the previous year."
+    )
+    # a clause whose subject is the touched one's stays with it: it may take the claim back
+    said = "Officials expected sales to rise, but they fell."
+    assert touched_clauses("Officials expected sales to rise.", said) == said
+    # every clause touched, or none: the premise as it is
+    assert touched_clauses("Profit fell and sales rose.", "Sales rose; profit fell.") == (
+        "Sales rose; profit fell."
+    )
+    assert touched_clauses("Bananas are yellow.", BAKERY) == BAKERY
+
+
+class _ReadsUntouchedClausesAsContradiction:
+    """A stand-in for the model's failure: any premise speaking of profit 'contradicts'."""
+
+    def __init__(self) -> None:
+        self.read: list[str] = []
+
+    def entails(self, claim: str, passages: list[str]):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        from assistant.reading import entailment_from_probs
+
+        self.read += passages
+        return [
+            entailment_from_probs(np.array([0.1, 0.1, 0.8] if "profit" in p else [0.9, 0.05, 0.05]))
+            for p in passages
+        ]
+
+
+def test_the_reader_also_reads_the_narrowed_premise_and_the_more_entailing_verdict_counts() -> None:
+    from assistant.evidence import entails_each
+
+    reader = _ReadsUntouchedClausesAsContradiction()
+    claim = "Crumb & Co had sales of ninety-six million euros in the year to June 2025."
+    [verdict] = entails_each(reader, claim, [BAKERY])  # type: ignore[arg-type]
+    assert verdict.label == "entailed"
+    assert reader.read[0] == BAKERY and "profit" not in reader.read[1]
+    # the claim about profit touches the profit clause: nothing narrower to read
+    reader = _ReadsUntouchedClausesAsContradiction()
+    [verdict] = entails_each(
+        reader, "Crumb & Co's operating profit fell to €3.1 million.", [BAKERY]
+    )  # type: ignore[arg-type]
+    assert verdict.label == "contradicted" and reader.read == [BAKERY]
