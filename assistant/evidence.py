@@ -412,6 +412,7 @@ def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, s
     n, window = matches.best_window
     words = passage_words(window)
     elsewhere = {name for name in name_tokens(sentence) if not name_in(name, words)}
+    elsewhere -= _joined_from_elsewhere(sentence, elsewhere, matches)
     if not elsewhere:
         return None, None
     written = [w for w in dict.fromkeys(WORD_TOKEN.findall(sentence)) if w.lower() in elsewhere]
@@ -419,3 +420,30 @@ def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, s
         None,
         f"the sentences of {format_markers([n])} closest to this don't mention {' '.join(written)}",
     )
+
+
+def _joined_from_elsewhere(sentence: str, names: set[str], matches: WindowMatches) -> set[str]:
+    """Names of a sentence joining facts of several sentences ("..., and the company intends to
+    seek European approval"): a name whose clause of the sentence shares at least two more
+    content words with a sentence of the passage that gives the name, and more than with any
+    sentence of the window said to hold the claim, came with its own fact, not in another's place."""
+    from assistant.generation.question_kinds import content_terms
+
+    if not names or matches.best_window is None:
+        return set()
+    n, window = matches.best_window
+    text = next(w[0].chunk.text for m, w in matches.candidates if m == n)
+    sentences = _SENTENCE_BREAK.split(text)
+    window_terms = content_terms(window)
+    joined: set[str] = set()
+    for clause in _CLAUSE_BREAK.split(sentence):
+        clause_names = {n for n in name_tokens(" " + clause) if n in names}
+        if not clause_names:
+            continue
+        terms = content_terms(clause) - clause_names
+        for name in clause_names:
+            givers = [s for s in sentences if name_in(name, passage_words(s))]
+            shared = max((len(terms & content_terms(s)) for s in givers), default=0)
+            if shared >= 2 and shared > len(terms & window_terms):
+                joined.add(name)
+    return joined

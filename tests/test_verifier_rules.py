@@ -438,3 +438,24 @@ def test_the_reader_also_reads_the_narrowed_premise_and_the_more_entailing_verdi
         reader, "Crumb & Co's operating profit fell to €3.1 million.", [BAKERY]
     )  # type: ignore[arg-type]
     assert verdict.label == "contradicted" and reader.read == [BAKERY]
+
+
+TRIAL = (
+    "Velora Biotech said its RSV vaccine was 74% effective against hospital admission in a phase "
+    "3 trial. The trial enrolled 18,000 volunteers in four countries. Chief executive Dana Reyes "
+    "said the company would seek European approval early next year."
+)
+
+
+def test_a_name_that_comes_with_its_own_fact_from_another_sentence_is_no_swap() -> None:
+    joined = _check(
+        "Velora Biotech's RSV vaccine was 74% effective against hospital admission, and the "
+        "company will seek European approval early next year.",
+        TRIAL,
+    )
+    assert "don't mention" not in joined.reason
+    # the chief executive's name put to the trial's finding: moved, not joined
+    moved = _check(
+        "Dana Reyes found the RSV vaccine 74% effective against hospital admission.", TRIAL
+    )
+    assert moved.status != "supported" and "don't mention Reyes" in moved.reason
