@@ -205,6 +205,11 @@ def test_a_day_a_month_a_share_and_a_count_are_what_they_say() -> None:
     assert not holds_answer_type("count", "The board promised £18 million for the forces.", q)
     assert holds_answer_type("count", "Some 247,000 personnel serve in the forces.", q)
     assert holds_answer_type("count", "Hundreds of personnel serve abroad.", q)
+    # a count asked in a currency is a sum; "European" names no currency
+    assert holds_answer_type("count", "It cost ¥5 million.", "How many yen did it cost?")
+    q = "How many European countries joined?"
+    assert not holds_answer_type("count", "Joining cost €5 million.", q)
+    assert holds_answer_type("count", "Twelve countries joined.", q)
     q = "How much will the budget grow?"
     assert holds_answer_type("number", "The budget will be 65 per cent higher in 2027.", q)
     assert holds_answer_type("number", "The budget will double by 2027.", q)

@@ -172,7 +172,7 @@ def _holds_amount(kind: str, sentence: str, asked: str) -> bool:
             m.group(0).lower() not in asked for m in words
         )
     if kind == "count":
-        money = any(w in asked for w in ("yen", "dollar", "euro", "pound", "money"))
+        money = _ASKS_IN_MONEY.search(asked) is not None  # "how many yen ...?"
         counts = [q for q in found if q.unit == "" or _counts_things(q, sentence)]
         return any(money or not _is_money(q, sentence) for q in counts) or bool(
             _ROUGH_COUNT.search(sentence)
@@ -181,6 +181,9 @@ def _holds_amount(kind: str, sentence: str, asked: str) -> bool:
     return any(q.unit != YEAR for q in found) or any(
         m.group(0).lower() not in asked for m in changes
     )
+
+
+_ASKS_IN_MONEY = re.compile(rf"\b({_CURRENCY_NAMES}|pounds?|money)\b")
 
 
 def _counts_things(q: Quantity, sentence: str) -> bool:
