@@ -415,7 +415,11 @@ def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, s
     elsewhere -= _joined_from_elsewhere(sentence, elsewhere, matches)
     if not elsewhere:
         return None, None
-    written = [w for w in dict.fromkeys(WORD_TOKEN.findall(sentence)) if w.lower() in elsewhere]
+    written = [
+        w
+        for w in dict.fromkeys(WORD_TOKEN.findall(sentence))
+        if passage_words(w) & elsewhere  # "Norrhaven's" for "norrhaven"
+    ]
     return (
         None,
         f"the sentences of {format_markers([n])} closest to this don't mention {' '.join(written)}",

@@ -459,3 +459,19 @@ def test_a_name_that_comes_with_its_own_fact_from_another_sentence_is_no_swap() 
         "Dana Reyes found the RSV vaccine 74% effective against hospital admission.", TRIAL
     )
     assert moved.status != "supported" and "don't mention Reyes" in moved.reason
+
+
+def test_a_moved_name_is_said_as_written_possessive_and_all() -> None:
+    from assistant.citations import Quote
+    from assistant.evidence import WindowMatches, window_names_verdict
+
+    chunk = Chunk("c1", "doc-1", "Club", "club.txt", CLUB, 0, len(CLUB), 1, 1)
+    start = CLUB.index("Striker")
+    end = CLUB.index("Sales")
+    window = Quote(chunk, start, end)
+    matches = WindowMatches((window,), [(1, (window,))], 0.9, (1, CLUB[start:end]))
+    claim = (
+        "Ferrisford Athletic's striker Kwame Asante scored 19 league goals."  # first word: no name
+    )
+    _, reason = window_names_verdict(claim, matches)
+    assert reason == "the sentences of [1] closest to this don't mention Athletic's"
