@@ -52,9 +52,16 @@ def name_tokens(sentence: str) -> set[str]:
         if not word[0].isupper():
             continue
         base = _POSSESSIVE.sub("", word).lower()
-        if base and base not in NAME_STOPWORDS:
+        if base and base not in NAME_STOPWORDS and not _unit_abbreviation(word):
             names.add(base)
     return names
+
+
+def _unit_abbreviation(word: str) -> bool:
+    """ "MW", "GW", "KW": a unit of measure in capitals, no name."""
+    from assistant.measures import unit_of
+
+    return word.isupper() and unit_of(word) is not None
 
 
 def passage_words(text: str) -> set[str]:

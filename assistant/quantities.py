@@ -221,6 +221,28 @@ def _fraction_quantities(text: str, toks: list[_Tok], used: set[int]) -> list[_F
     return found
 
 
+def _halves(toks: list[_Tok], found: list[_Found], used: set[int]) -> list[_Found]:
+    """ "seven and a half" (7.5, the number found extended) and "half a point" (0.5, returned):
+    the two spellings of a half that name an amount ("half" alone is left unread)."""
+    words = [t.lower for t in toks]
+    for f in found:
+        at = f.last + 1
+        if words[at : at + 3] == ["and", "a", "half"] and f.unit == "":
+            f.value += 0.5
+            f.last = at + 2
+            used.update(range(at, at + 3))
+    halves: list[_Found] = []
+    for i in range(len(toks) - 2):
+        if i in used or words[i] != "half" or words[i + 1] not in ("a", "an"):
+            continue
+        if i > 0 and words[i - 1] in ("a", "and"):
+            continue
+        if toks[i + 2].kind == "word":
+            used.update((i, i + 1))
+            halves.append(_Found(0.5, i, i + 1, spelled=True))
+    return halves
+
+
 def _word_quantities(text: str, toks: list[_Tok], used: set[int]) -> list[_Found]:
     # text2num reads the words; digits, symbols, plurals and scale words taken by digits are
     # never part of a spelled-out number.
@@ -293,6 +315,7 @@ def quantities(text: str) -> list[Quantity]:
     found = _fraction_quantities(text, toks, used)
     found += _digit_quantities(text, toks, used)
     found += _word_quantities(text, toks, used)
+    found += _halves(toks, found, used)
     found.sort(key=lambda f: f.first)
     found = _ratios(toks, found)
     for f in found:
@@ -358,6 +381,34 @@ def same_amount(claim: Quantity, source: Quantity) -> bool:
     return claim.unit != YEAR or source.unit == YEAR
 
 
+# "about 67%", "roughly 1,500", "nearly 40 per cent": a figure given only as near as written
+# ("more than", "under" and the like compare, and are read in quantity_directions.py)
+_HEDGED = re.compile(
+    r"\b(about|around|roughly|approximately|nearly|almost|some|close to)\s+$",
+    re.IGNORECASE,
+)
+
+
+def rounds_to(claim: Quantity, source: Quantity) -> bool:
+    """Whether the source's figure, rounded as the claim's is written, is the claim's ("about 67%"
+    for "two-thirds", "roughly 1,500" for "1,487", "about 40 per cent" for "38%")."""
+    if YEAR in (claim.unit, source.unit) or claim.measure or source.measure or claim.value == 0:
+        return False
+    if claim.unit == PERCENT and source.unit in (PERCENT, FRACTION):
+        value = source.value * 100 if source.unit == FRACTION else source.value
+    elif claim.unit == source.unit == "":
+        value = source.value
+    else:
+        return False
+    digits = re.sub(r"[^\d.]", "", claim.text.split()[0]) if claim.text[0].isdigit() else ""
+    if "." in digits:
+        places = len(digits.split(".")[1])
+    else:
+        whole = f"{claim.value:.0f}"
+        places = -(len(whole) - len(whole.rstrip("0"))) if "." not in whole else 0
+    return math.isclose(round(value, places), claim.value, rel_tol=1e-9)
+
+
 def unmatched_quantities(claim: str, passage: str) -> list[str]:
     """The claim's quantities, as written in the claim and each once, that state a value (and
     per-cent-ness) none of the passage's quantities states, nor works out (`measures.worked_out`)."""
@@ -367,6 +418,8 @@ def unmatched_quantities(claim: str, passage: str) -> list[str]:
     missing: list[str] = []
     for q in quantities(claim):
         if q.text in missing or any(same_amount(q, s) for s in stated):
+            continue
+        if _HEDGED.search(claim[: q.start]) and any(rounds_to(q, s) for s in stated):
             continue
         if not worked_out(q, stated, passage):
             missing.append(q.text)

@@ -90,6 +90,9 @@ def test_words_for_helper() -> None:
         ("a 2-year delay and 3 per cent", [(2.0, ""), (3.0, "percent")]),
         ("the G7 summit", [(7.0, "")]),
         ("sixty, five", [(60.0, ""), (5.0, "")]),
+        ("seven and a half points", [(7.5, "")]),
+        ("3 and a half per cent", [(3.5, "percent")]),
+        ("half a point ahead", [(0.5, "")]),
     ],
 )
 def test_quantities_values(text: str, expected: list[tuple[float, str]]) -> None:
@@ -147,6 +150,8 @@ SAME = [
     ("one hundred and twenty troops", "120 troops"),
     ("2.3 million", "2,300,000"),  # 2.3 * 10**6 is not exact in floating point
     ("¥43 trillion", "43 trillion yen"),
+    ("seven and a half points", "7.5 points"),
+    ("half a point clear", "0.5 points clear"),
 ]
 
 
@@ -298,3 +303,22 @@ def test_amounts_with_units_are_compared_as_amounts(
     claim: str, passage: str, unmatched: list[str]
 ) -> None:
     assert unmatched_quantities(claim, passage) == unmatched
+
+
+def test_a_hedged_figure_matches_the_source_rounded_as_it_is_written() -> None:
+    assert unmatched_quantities("Roughly 67% will be rented.", "About two-thirds will be.") == []
+    assert unmatched_quantities("It has roughly 1,500 staff.", "It has 1,487 staff.") == []
+    assert unmatched_quantities("Nearly 40 per cent voted.", "38% voted.") == []
+    # not near enough, not hedged, or a comparison rather than a hedge
+    assert unmatched_quantities("It has roughly 1,600 staff.", "It has 1,487 staff.") == ["1,600"]
+    assert unmatched_quantities("It has 1,500 staff.", "It has 1,487 staff.") == ["1,500"]
+    assert unmatched_quantities("More than 40% voted.", "38% voted.") == ["40%"]
+    # "half" alone is still unread: "half the staff" states no figure to compare
+    assert quantities("Half the staff left.") == []
+
+
+def test_a_unit_in_capitals_is_no_name() -> None:
+    from assistant.claims import name_tokens
+
+    assert name_tokens("The dam will produce 540 MW for Hydrenor.") == {"hydrenor"}
+    assert name_tokens("The prize is named after James Watt.") == {"james", "watt"}
