@@ -406,7 +406,10 @@ def added_to_copy_verdict(sentence: str, matches: WindowMatches) -> tuple[None, 
 
 def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
     """Unsupported when the sentence names someone or something its passage names, but not in the
-    sentences that say what it claims (a name put in another's place)."""
+    sentences that say what it claims, in place of a name those sentences give ("Finance director
+    Alan Roe said ..." where they say "Chair Gwen Pryce said ..."). When they name nothing the
+    sentence leaves out, a name from elsewhere came with a fact of its own ("Dunevolt, the first
+    customer of Lumatrace, ...")."""
     if matches.best_window is None:
         return None, None
     n, window = matches.best_window
@@ -415,6 +418,9 @@ def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, s
     elsewhere -= _joined_from_elsewhere(sentence, elsewhere, matches)
     if not elsewhere:
         return None, None
+    claimed = passage_words(sentence)
+    if all(name_in(name, claimed) for name in name_tokens(window)):
+        return None, None  # no name of the window left out: nothing was put in its place
     written = [
         w
         for w in dict.fromkeys(WORD_TOKEN.findall(sentence))

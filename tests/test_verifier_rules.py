@@ -475,3 +475,26 @@ def test_a_moved_name_is_said_as_written_possessive_and_all() -> None:
     )
     _, reason = window_names_verdict(claim, matches)
     assert reason == "the sentences of [1] closest to this don't mention Athletic's"
+
+
+def test_a_name_from_elsewhere_is_moved_only_in_place_of_one_the_window_gives() -> None:
+    from assistant.citations import Quote
+    from assistant.evidence import WindowMatches, window_names_verdict
+
+    passage = (
+        "Lumatrace was founded in 2021 at the University of Eastfold. Its first commercial "
+        "customer, the operator Dunevolt, is trialling the coating near Tazrit. Finance chief "
+        "Ana Brook said sales would double."
+    )
+    chunk = Chunk("c1", "doc-1", "Spin-off", "s.txt", passage, 0, len(passage), 1, 1)
+    start, end = passage.index("Its first"), passage.index("Finance")
+    window = Quote(chunk, start, end)
+    matches = WindowMatches((window,), [(1, (window,))], 0.9, (1, passage[start:end]))
+    # the window's names are all in the claim: Lumatrace came with a fact of its own
+    joined = "Dunevolt, the first commercial customer of Lumatrace, is trialling it near Tazrit."
+    assert window_names_verdict(joined, matches) == (None, None)
+    # Ana Brook put where the window says Dunevolt
+    moved = "Ana Brook, the first commercial customer, is trialling the coating near Tazrit."
+    assert window_names_verdict(moved, matches)[1] == (
+        "the sentences of [1] closest to this don't mention Brook"
+    )
