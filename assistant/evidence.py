@@ -350,6 +350,23 @@ def roles_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | No
     return None, None
 
 
+def reversed_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
+    """Unsupported when the sentence gives two names of its closest sentences the other way
+    round ("Wierzba won ..., ahead of Sarandou" for "Sarandou won ..., ahead of Wierzba")."""
+    from assistant.reading.roles import reversed_names
+
+    if matches.best_window is None:
+        return None, None
+    n, window = matches.best_window
+    pair = reversed_names(sentence, window)
+    if pair is None:
+        return None, None
+    return (
+        None,
+        f'{pair[0]} and {pair[1]} stand the other way round in {format_markers([n])}: "{window}"',
+    )
+
+
 def additions_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
     """Unsupported when the sentence brings several words together that its passages have in no
     form (an added reason, detail or consequence)."""

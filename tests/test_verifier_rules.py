@@ -498,3 +498,48 @@ def test_a_name_from_elsewhere_is_moved_only_in_place_of_one_the_window_gives() 
     assert window_names_verdict(moved, matches)[1] == (
         "the sentences of [1] closest to this don't mention Brook"
     )
+
+
+CHESS = (
+    "Grandmaster Elif Sarandou won with 7.5 points from nine rounds, half a point ahead of the "
+    "defending champion, Tomasz Wierzba."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "window", "pair"),
+    [
+        # the same words between two names given the other way round
+        (
+            "Tomasz Wierzba won with 7.5 points from nine rounds, half a point ahead of the "
+            "defending champion, Elif Sarandou.",
+            CHESS,
+            ("Tomasz Wierzba", "Elif Sarandou"),
+        ),
+        (
+            "The winery at Lorvais hired 40 pickers from neighbouring Sant Aubri.",
+            "The winery at Sant Aubri hired 40 pickers from neighbouring Lorvais.",
+            ("Lorvais", "Sant Aubri"),
+        ),
+        # the same order, a reworded relation, or a turn into the passive: no reversal
+        ("Elif Sarandou won, half a point ahead of Tomasz Wierzba.", CHESS, None),
+        ("Tomasz Wierzba finished half a point behind the winner, Elif Sarandou.", CHESS, None),
+        ("Beta was bought by Alpha in 2020.", "Alpha bought Beta in 2020.", None),
+    ],
+)
+def test_names_given_the_other_way_round(
+    claim: str, window: str, pair: tuple[str, str] | None
+) -> None:
+    from assistant.reading.roles import reversed_names
+
+    assert reversed_names(claim, window) == pair
+
+
+def test_a_reversal_is_said_and_the_claim_not_supported() -> None:
+    checked = _check(
+        "Tomasz Wierzba won with 7.5 points from nine rounds, half a point ahead of the "
+        "defending champion, Elif Sarandou.",
+        CHESS,
+    )
+    assert checked.status == "unsupported"
+    assert "Tomasz Wierzba and Elif Sarandou stand the other way round in [1]" in checked.reason

@@ -86,3 +86,61 @@ def swapped_names(claim: str, passage: str) -> Swap | None:
         if holders and not holders & group and group & present:
             return Swap(sorted(group & present)[0], word, sorted(holders)[0])
     return None
+
+
+# A run of capitalised words, with "of" or "&" inside ("University of Eastfold", "Marrin & Voss")
+_NAME_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|&)\s+)?[A-Z][\w’'-]*)*")
+_PASSIVE = re.compile(r"\b(by|on behalf of)\b", re.IGNORECASE)
+MIN_SHARED_BETWEEN = 0.75
+
+
+def _runs(text: str) -> list[tuple[frozenset[str], int, int]]:
+    """The names of the text (runs of capitalised words, opening stopwords dropped): the words of
+    each, lowercased, and where it stands."""
+    runs: list[tuple[frozenset[str], int, int]] = []
+    for m in _NAME_RUN.finditer(text):
+        words = [_POSSESSIVE.sub("", w).lower() for w in m.group(0).split()]
+        words = [w for w in words if w not in NAME_STOPWORDS and w not in ("of", "&")]
+        if words:
+            runs.append((frozenset(words), m.start(), m.end()))
+    return runs
+
+
+def _between(text: str, a: tuple[int, int], b: tuple[int, int]) -> tuple[str, bool]:
+    """What stands between two places of a text, and whether a comes first."""
+    first, second = (a, b) if a[0] < b[0] else (b, a)
+    return text[first[1] : second[0]], a[0] < b[0]
+
+
+def reversed_names(claim: str, window: str) -> tuple[str, str] | None:
+    """Two names the claim gives the other way round, with what stands between them the same
+    ("Wierzba won ..., ahead of ... Sarandou" for "Sarandou won ..., ahead of ... Wierzba"): the
+    pair, as the claim writes them. A turn into or out of the passive ("was built by") is no
+    reversal."""
+    from assistant.generation.question_kinds import content_terms
+
+    told = _runs(window)
+
+    def place(words: frozenset[str]) -> tuple[int, int] | None:
+        found = [(s, e) for ws, s, e in told if ws & words]
+        return found[0] if len(found) == 1 else None
+
+    said = [(ws, s, e, place(ws)) for ws, s, e in _runs(claim)]
+    for i, (words_a, sa, ea, wa) in enumerate(said):
+        for words_b, sb, eb, wb in said[i + 1 :]:
+            if wa is None or wb is None or wa == wb or words_a & words_b:
+                continue
+            between_claim, claim_order = _between(claim, (sa, ea), (sb, eb))
+            between_window, window_order = _between(window, wa, wb)
+            if claim_order == window_order:
+                continue
+            if bool(_PASSIVE.search(between_claim)) != bool(_PASSIVE.search(between_window)):
+                continue
+            terms_c, terms_w = content_terms(between_claim), content_terms(between_window)
+            if (
+                terms_c
+                and terms_w
+                and len(terms_c & terms_w) / len(terms_c | terms_w) >= (MIN_SHARED_BETWEEN)
+            ):
+                return claim[sa:ea], claim[sb:eb]
+    return None
