@@ -49,6 +49,17 @@ def test_synonyms_are_the_same_meaning() -> None:
             "The company lost $42 million in the quarter.",
             [Opposition("profit", "lost")],
         ),
+        # the same thing after the word: what it acts on or describes
+        (
+            "The firm could only afford a bigger rise by cutting fares.",
+            "The company could not afford more without raising fares.",
+            [Opposition("cutting", "raising")],
+        ),
+        (
+            "Next year the tournament will relocate to the smaller Sundstrom Arena.",
+            "The event would move to the larger Sundstrom Arena next year.",
+            [Opposition("smaller", "larger")],
+        ),
     ],
 )
 def test_opposite_words_about_the_same_thing(
@@ -127,7 +138,16 @@ def test_a_year_taken_from_another_sentence_is_unsupported() -> None:
 
 
 def test_a_name_put_in_another_place_is_unsupported() -> None:
-    checked = _check("St Aldric Hospital has promised 18 million pounds to add 60 beds.")
+    # put in the place of a name the closest sentence gives (a board with no name in its place
+    # is not seen: the rule cannot tell it from a name joined with a fact of its own)
+    named = HOSPITAL.replace("The regional health board", "The Wessex Health Board")
+    checked = check_sentence(
+        "St Aldric Hospital has promised 18 million pounds to add 60 beds.",
+        (1,),
+        _source(named),
+        FakeEmbedder(),
+        reader=FakeReader(),
+    )
     assert checked.status != "supported"
     assert "closest to this don't mention Aldric Hospital" in checked.reason
 

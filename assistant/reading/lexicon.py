@@ -139,6 +139,22 @@ def _subject_side(words: list[str], i: int) -> set[str]:
     return lemmas_of(words[max(0, i - CONTEXT) : i])
 
 
+def _scalar(a: str, b: str) -> bool:
+    """Opposites on one scale (up and down, "larger" and "smaller"), where "sold" and "bought"
+    are one event told from either side."""
+    from lemminflect import getAllLemmas
+
+    if direction(a) and direction(b):
+        return True
+    return all("ADJ" in getAllLemmas(w.lower()) or "ADV" in getAllLemmas(w.lower()) for w in (a, b))
+
+
+def _object_side(words: list[str], i: int) -> set[str]:
+    """The lemma of the content word just after a word: what it acts on or describes ("cutting
+    fares", "the smaller arena")."""
+    return lemmas_of(words[i + 1 : i + 2])
+
+
 def _around(words: list[str], i: int) -> set[str]:
     return lemmas_of(words[max(0, i - CONTEXT) : i] + words[i + 1 : i + 1 + CONTEXT])
 
@@ -169,7 +185,9 @@ def oppositions(claim: str, passage: str) -> list[Opposition]:
     """Words of the claim that go against a word of the passage about the same thing.
 
     "About the same thing": the two words share a content word among the two before each ("delays
-    fell" / "delays rose"; "the company sold" / "Ford bought" share none). A claim word does not
+    fell" / "delays rose"; "the company sold" / "Ford bought" share none), or, for opposites on
+    one scale, the word after each ("cutting fares" / "raising fares", "the smaller arena" / "the
+    larger arena"; not "sold the factory" / "bought the factory", one sale told from each side). A claim word does not
     count when the passage has it, a synonym, or a verb going the same way about the same
     things; when a negation stands before it; or when the claim also has the passage's word (a
     claim saying "rose" and "fell" of two things is not opposing one of them).
@@ -186,7 +204,9 @@ def oppositions(claim: str, passage: str) -> list[Opposition]:
         for j, other in enumerate(told):
             if not other.isalpha() or lemmas(other) & claim_lemmas or not opposed(word, other):
                 continue
-            if _subject_side(said, i) & _subject_side(told, j):
+            same_subject = _subject_side(said, i) & _subject_side(told, j)
+            same_object = _scalar(word, other) and _object_side(said, i) & _object_side(told, j)
+            if same_subject or same_object:
                 found.append(Opposition(word, other))
                 break
     return found
