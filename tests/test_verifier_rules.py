@@ -150,6 +150,11 @@ def test_a_claim_stating_as_done_what_the_source_says_may_be_done() -> None:
     assert states_as_done("The owner is considering selling a stake.", passage) is None
     # nouns after a modal ("will reopen to cars", "could cost 600 jobs") are not claims of a deed
     assert states_as_done("The cut costs jobs.", "The cut could cost about 600 jobs.") is None
+    # still to come is not done
+    plans = "The orchestra plans to release a live recording in spring 2026."
+    assert states_as_done("A live recording is due to be released in spring 2026.", plans) is None
+    assert states_as_done("The orchestra will have released a recording.", plans) is None
+    assert states_as_done("The orchestra has released a live recording.", plans) == "released"
     checked = _check("The owner has sold a minority stake to fund a new stand.", passage)
     assert checked.status == "unsupported"
     assert '"sold" as done, where the cited passage says it may be' in checked.reason

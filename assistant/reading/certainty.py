@@ -61,6 +61,15 @@ def _governed(words: list[str], i: int) -> bool:
     return bool(ing and before and lemmas(before[-1]) & {"consider"})
 
 
+_FUTURE = frozenset("will shall would to".split())
+
+
+def _to_come(words: list[str], i: int) -> bool:
+    """ "is due to be released", "will be completed", "will have finished": not done yet."""
+    before = [w.lower() for w in words[max(0, i - 2) : i]]
+    return len(before) == 2 and before[1] in ("be", "have") and before[0] in _FUTURE
+
+
 def states_as_done(claim: str, passage: str) -> str | None:
     """A verb the claim states as done (a past tense or participle, no modal governing it) that
     the passage has only as possible or planned ("has sold a stake" where it says "would consider
@@ -72,7 +81,7 @@ def states_as_done(claim: str, passage: str) -> str | None:
     for i, word in enumerate(said):
         if not word.isalpha() or is_function_word(word) or word.lower().endswith("ing"):
             continue
-        if not plainly_a_verb(word) or _governed(said, i):
+        if not plainly_a_verb(word) or _governed(said, i) or _to_come(said, i):
             continue
         forms = lemmas(word)
         at = [j for j, w in enumerate(told) if w.isalpha() and lemmas(w) & forms]
