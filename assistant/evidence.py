@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.claims import WORD_TOKEN, name_in, name_tokens, negated, passage_words
+from assistant.claims import negated
 from assistant.markers import format_markers
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ def entails_each(reader: Reader, sentence: str, premises: list[str]) -> list[Ent
     fell"), the premise without those clauses is read too, and the more entailing verdict kept:
     the model reads a clause the claim leaves out as a contradiction of it.
     """
+    from assistant.clauses import touched_clauses
     from assistant.quantities import in_passage_spelling
 
     claims = [in_passage_spelling(sentence, p) for p in premises]
@@ -50,46 +51,6 @@ def entails_each(reader: Reader, sentence: str, premises: list[str]) -> list[Ent
             if current is None or verdict.entailed > current.entailed:
                 verdicts[i] = verdict
     return [v for v in verdicts if v is not None]
-
-
-# Where a sentence's clauses part: ", but", ", while", ", although", ", and", "; " ...
-_CLAUSE_BREAK = re.compile(
-    r",\s+(?=(?:but|while|whereas|although|though|and)\s)|;\s+|\s+(?=but\s)", re.IGNORECASE
-)
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
-# a clause whose subject is the one before's ("..., but they fell")
-_REFERS_BACK = re.compile(
-    r"^(?:(?:but|while|whereas|although|though|and)\s+)?(?:it|they|this|that|these|those|he|she)\s",
-    re.IGNORECASE,
-)
-MIN_SHARED_TERMS = 2
-
-
-def touched_clauses(claim: str, premise: str) -> str:
-    """The premise without the clauses that share fewer than two content words with the claim
-    (a clause that opens by referring back stays with the one before it); the premise itself
-    when every clause, or none, is touched."""
-    from assistant.generation.question_kinds import content_terms
-
-    terms = content_terms(claim)
-    kept: list[str] = []
-    dropped = False
-    for sentence in _SENTENCE_BREAK.split(premise.strip()):
-        clauses = [c.strip(" ,;") for c in _CLAUSE_BREAK.split(sentence) if c.strip(" ,;")]
-        parts: list[str] = []
-        for clause in clauses:
-            touched = len(content_terms(clause) & terms) >= MIN_SHARED_TERMS
-            if touched or (parts and parts[-1] and _REFERS_BACK.match(clause)):
-                parts.append(clause)
-            else:
-                dropped = True
-                parts.append("")
-        said = ", ".join(p for p in parts if p)
-        if said:
-            kept.append(said if said[-1] in ".!?" else said + ".")
-    if not dropped or not kept:
-        return premise
-    return " ".join(kept)
 
 
 @dataclass(frozen=True)
@@ -422,55 +383,18 @@ def added_to_copy_verdict(sentence: str, matches: WindowMatches) -> tuple[None, 
 
 
 def window_names_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:
-    """Unsupported when the sentence names someone or something its passage names, but not in the
-    sentences that say what it claims, in place of a name those sentences give ("Finance director
-    Alan Roe said ..." where they say "Chair Gwen Pryce said ..."). When they name nothing the
-    sentence leaves out, a name from elsewhere came with a fact of its own ("Dunevolt, the first
-    customer of Lumatrace, ...")."""
+    """Unsupported when the sentence puts a name its passage gives elsewhere in place of one the
+    sentences saying what it claims give (`reading.roles.moved_names`)."""
+    from assistant.reading.roles import moved_names
+
     if matches.best_window is None:
         return None, None
     n, window = matches.best_window
-    words = passage_words(window)
-    elsewhere = {name for name in name_tokens(sentence) if not name_in(name, words)}
-    elsewhere -= _joined_from_elsewhere(sentence, elsewhere, matches)
-    if not elsewhere:
+    passage = next(w[0].chunk.text for m, w in matches.candidates if m == n)
+    moved = moved_names(sentence, window, passage)
+    if not moved:
         return None, None
-    claimed = passage_words(sentence)
-    if all(name_in(name, claimed) for name in name_tokens(window)):
-        return None, None  # no name of the window left out: nothing was put in its place
-    written = [
-        w
-        for w in dict.fromkeys(WORD_TOKEN.findall(sentence))
-        if passage_words(w) & elsewhere  # "Norrhaven's" for "norrhaven"
-    ]
     return (
         None,
-        f"the sentences of {format_markers([n])} closest to this don't mention {' '.join(written)}",
+        f"the sentences of {format_markers([n])} closest to this don't mention {' '.join(moved)}",
     )
-
-
-def _joined_from_elsewhere(sentence: str, names: set[str], matches: WindowMatches) -> set[str]:
-    """Names of a sentence joining facts of several sentences ("..., and the company intends to
-    seek European approval"): a name whose clause of the sentence shares at least two more
-    content words with a sentence of the passage that gives the name, and more than with any
-    sentence of the window said to hold the claim, came with its own fact, not in another's place."""
-    from assistant.generation.question_kinds import content_terms
-
-    if not names or matches.best_window is None:
-        return set()
-    n, window = matches.best_window
-    text = next(w[0].chunk.text for m, w in matches.candidates if m == n)
-    sentences = _SENTENCE_BREAK.split(text)
-    window_terms = content_terms(window)
-    joined: set[str] = set()
-    for clause in _CLAUSE_BREAK.split(sentence):
-        clause_names = {n for n in name_tokens(" " + clause) if n in names}
-        if not clause_names:
-            continue
-        terms = content_terms(clause) - clause_names
-        for name in clause_names:
-            givers = [s for s in sentences if name_in(name, passage_words(s))]
-            shared = max((len(terms & content_terms(s)) for s in givers), default=0)
-            if shared >= 2 and shared > len(terms & window_terms):
-                joined.add(name)
-    return joined

@@ -394,7 +394,7 @@ BAKERY = (
 
 
 def test_a_premise_is_narrowed_to_the_clauses_a_claim_touches() -> None:
-    from assistant.evidence import touched_clauses
+    from assistant.clauses import touched_clauses
 
     claim = "Crumb & Co had sales of 96 million euros in the year to June 2025, 12% more."
     assert touched_clauses(claim, BAKERY) == (

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.claims import NAME_STOPWORDS, name_tokens
+from assistant.claims import NAME_STOPWORDS, WORD_TOKEN, name_in, name_tokens, passage_words
+from assistant.clauses import CLAUSE_BREAK, SENTENCE_BREAK
 from assistant.reading.lexicon import is_function_word, lemmas, plainly_a_verb
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*\d|\d|[.!?,;:()\"“”]")
@@ -144,3 +145,47 @@ def reversed_names(claim: str, window: str) -> tuple[str, str] | None:
             ):
                 return claim[sa:ea], claim[sb:eb]
     return None
+
+
+def moved_names(claim: str, window: str, passage: str) -> list[str]:
+    """The claim's names (as written) that its passage gives, but not in `window`, the sentences
+    that say what the claim says, put in place of a name the window gives and the claim leaves
+    out ("Finance director Alan Roe said ..." where it says "Chair Gwen Pryce said ..."). When
+    the window names nothing the claim leaves out, or a name's clause shares more words with a
+    sentence giving that name than with the window, the name came with a fact of its own
+    ("Dunevolt, the first customer of Lumatrace, ...": a summary joining sentences)."""
+    words = passage_words(window)
+    elsewhere = {name for name in name_tokens(claim) if not name_in(name, words)}
+    elsewhere -= _joined_from_elsewhere(claim, elsewhere, window, passage)
+    if not elsewhere:
+        return []
+    claimed = passage_words(claim)
+    if all(name_in(name, claimed) for name in name_tokens(window)):
+        return []  # no name of the window left out: nothing was put in its place
+    return [
+        w
+        for w in dict.fromkeys(WORD_TOKEN.findall(claim))
+        if passage_words(w) & elsewhere  # "Norrhaven's" for "norrhaven"
+    ]
+
+
+def _joined_from_elsewhere(claim: str, names: set[str], window: str, passage: str) -> set[str]:
+    """Names whose clause of the claim shares at least two more content words with a sentence
+    of the passage that gives the name, and more than with the window ("..., and the company
+    intends to seek European approval")."""
+    from assistant.generation.question_kinds import content_terms
+
+    if not names:
+        return set()
+    sentences = SENTENCE_BREAK.split(passage)
+    window_terms = content_terms(window)
+    joined: set[str] = set()
+    for clause in CLAUSE_BREAK.split(claim):
+        clause_names = {n for n in name_tokens(" " + clause) if n in names}
+        terms = content_terms(clause) - clause_names
+        for name in clause_names:
+            givers = [s for s in sentences if name_in(name, passage_words(s))]
+            shared = max((len(terms & content_terms(s)) for s in givers), default=0)
+            if shared >= 2 and shared > len(terms & window_terms):
+                joined.add(name)
+    return joined
