@@ -35,7 +35,7 @@ def entails_each(reader: Reader, sentence: str, premises: list[str]) -> list[Ent
     the model reads a clause the claim leaves out as a contradiction of it.
     """
     from assistant.clauses import touched_clauses
-    from assistant.quantities import in_passage_spelling
+    from assistant.quantity_matching import in_passage_spelling
 
     claims = [in_passage_spelling(sentence, p) for p in premises]
     verdicts: list[Entailment | None] = [None] * len(premises)
@@ -101,7 +101,8 @@ def quantity_verdict(
     the passage speaks of the same things (`named`: all its names are there) contradicts it;
     else it is unsaid.
     """
-    from assistant.quantities import quantities, unmatched_quantities
+    from assistant.quantities import quantities
+    from assistant.quantity_matching import unmatched_quantities
 
     unmatched = unmatched_quantities(sentence, " ".join(passages))
     if not unmatched:
@@ -158,7 +159,8 @@ def year_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | Non
     """Unsupported when the sentence's years are all given only elsewhere in its passage, and the
     sentences that say this give another ("opened in 2022" against "the unit opened in 2023 ...
     waits in 2022"). A sentence joining facts of two sentences keeps a year of the closest one."""
-    from assistant.quantities import YEAR, quantities, unmatched_quantities
+    from assistant.quantities import YEAR, quantities
+    from assistant.quantity_matching import unmatched_quantities
 
     if matches.best_window is None:
         return None, None
@@ -179,7 +181,8 @@ def figure_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | N
     """Unsupported when a figure of the sentence (not a year) is not the one its closest window
     gives of the same thing: "the six busiest corridors" against "the eight busiest corridors"
     (the word after each figure says what it counts)."""
-    from assistant.quantities import YEAR, quantities, unmatched_quantities
+    from assistant.quantities import YEAR, quantities
+    from assistant.quantity_matching import unmatched_quantities
 
     if matches.best_window is None:
         return None, None
@@ -316,16 +319,12 @@ def reversed_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str |
     round ("Wierzba won ..., ahead of Sarandou" for "Sarandou won ..., ahead of Wierzba")."""
     from assistant.reading.roles import reversed_names
 
-    if matches.best_window is None:
-        return None, None
-    n, window = matches.best_window
+    n, window = matches.best_window or (0, "")
     pair = reversed_names(sentence, window)
     if pair is None:
         return None, None
-    return (
-        None,
-        f'{pair[0]} and {pair[1]} stand the other way round in {format_markers([n])}: "{window}"',
-    )
+    said = f"{pair[0]} and {pair[1]} stand the other way round in {format_markers([n])}"
+    return None, f'{said}: "{window}"'
 
 
 def additions_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str | None]:

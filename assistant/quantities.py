@@ -1,5 +1,5 @@
-"""Quantities: the numbers a text states, however they are spelled, and which of a claim's numbers
-a passage does not state.
+"""Quantities: the numbers a text states, however they are spelled. Which of a claim's numbers a
+passage does not state is `quantity_matching.py`'s, by the matching rules listed here.
 
 This module owns reading numbers out of English prose for verification: digits ("1,500,000",
 "6.5", "65%"), words ("sixty-five", "one hundred and twenty", "two point five"), digits with a
@@ -17,7 +17,7 @@ parsed by the `text2num` library (`find_numbers`); the rules around it are here:
   "half" set against a passage's "50 per cent" would be a false mismatch.
 - In a range whose last number is a percentage ("2-3 per cent", "between two and three per
   cent"), the first number is a percentage too.
-- Matching: values agree within a relative 1e-9 and per cent-ness must agree; a year in the
+- Matching (`quantity_matching.py`): values agree within a relative 1e-9 and per cent-ness must agree; a year in the
   claim matches only a year, while a plain number may match a passage's year-like number (so
   "2,000 troops" matches a passage's "2000 troops").
 - Fractions in words: "two-thirds", "three fifths" (a numerator above one with a plural
@@ -38,7 +38,6 @@ parsed by the `text2num` library (`find_numbers`); the rules around it are here:
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -348,94 +347,3 @@ def quantities(text: str) -> list[Quantity]:
     from assistant.measures import attach
 
     return attach(text, result)
-
-
-def _as_share(q: Quantity) -> float | None:
-    """A fraction or a percentage as a share of one (3/5 and 60 per cent are both 0.6)."""
-    if q.unit == FRACTION:
-        return q.value
-    if q.unit == PERCENT:
-        return q.value / 100
-    return None
-
-
-def same_amount(claim: Quantity, source: Quantity) -> bool:
-    if claim.measure and source.measure:  # amounts: "250 minutes" = "4 hours 10 minutes"
-        same = claim.measure == source.measure
-        return same and math.isclose(claim.base, source.base, rel_tol=1e-6)
-    if FRACTION in (claim.unit, source.unit):
-        # "three-fifths" = "60 per cent"; "a quarter of a point" = "0.25 points"
-        shares = (_as_share(claim), _as_share(source))
-        if None not in shares and math.isclose(*shares, rel_tol=1e-6):  # type: ignore[arg-type]
-            return True
-        return math.isclose(claim.value, source.value, rel_tol=1e-6) and YEAR not in (
-            claim.unit,
-            source.unit,
-        )
-    if not math.isclose(claim.value, source.value, rel_tol=1e-9):
-        return False
-    if (claim.unit == PERCENT) != (source.unit == PERCENT):
-        return False
-    # A year matches only a year; a plain number may match a passage's four-digit number read as
-    # a year ("2000 troops").
-    return claim.unit != YEAR or source.unit == YEAR
-
-
-# "about 67%", "roughly 1,500", "nearly 40 per cent": a figure given only as near as written
-# ("more than", "under" and the like compare, and are read in quantity_directions.py)
-_HEDGED = re.compile(
-    r"\b(about|around|roughly|approximately|nearly|almost|some|close to)\s+$",
-    re.IGNORECASE,
-)
-
-
-def rounds_to(claim: Quantity, source: Quantity) -> bool:
-    """Whether the source's figure, rounded as the claim's is written, is the claim's ("about 67%"
-    for "two-thirds", "roughly 1,500" for "1,487", "about 40 per cent" for "38%")."""
-    if YEAR in (claim.unit, source.unit) or claim.measure or source.measure or claim.value == 0:
-        return False
-    if claim.unit == PERCENT and source.unit in (PERCENT, FRACTION):
-        value = source.value * 100 if source.unit == FRACTION else source.value
-    elif claim.unit == source.unit == "":
-        value = source.value
-    else:
-        return False
-    digits = re.sub(r"[^\d.]", "", claim.text.split()[0]) if claim.text[0].isdigit() else ""
-    if "." in digits:
-        places = len(digits.split(".")[1])
-    else:
-        whole = f"{claim.value:.0f}"
-        places = -(len(whole) - len(whole.rstrip("0"))) if "." not in whole else 0
-    return math.isclose(round(value, places), claim.value, rel_tol=1e-9)
-
-
-def unmatched_quantities(claim: str, passage: str) -> list[str]:
-    """The claim's quantities, as written in the claim and each once, that state a value (and
-    per-cent-ness) none of the passage's quantities states, nor works out (`measures.worked_out`)."""
-    from assistant.measures import worked_out
-
-    stated = quantities(passage)
-    missing: list[str] = []
-    for q in quantities(claim):
-        if q.text in missing or any(same_amount(q, s) for s in stated):
-            continue
-        if _HEDGED.search(claim[: q.start]) and any(rounds_to(q, s) for s in stated):
-            continue
-        if not worked_out(q, stated, passage):
-            missing.append(q.text)
-    return missing
-
-
-def in_passage_spelling(claim: str, passage: str) -> str:
-    """The claim with each quantity the passage states too written as the passage writes it.
-
-    "Ticket sales paid for about seventy per cent" against "covered about 70 per cent" becomes
-    "... about 70 per cent": a reader model then compares meanings, not spellings of numbers.
-    """
-    stated = quantities(passage)
-    rewritten = claim
-    for q in quantities(claim):
-        same = next((s for s in stated if same_amount(q, s)), None)
-        if same is not None and same.text != q.text and same.measure == q.measure:
-            rewritten = rewritten.replace(q.text, same.text, 1)
-    return rewritten

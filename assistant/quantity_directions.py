@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.quantities import YEAR, Quantity, quantities, same_amount
+from assistant.quantities import YEAR, Quantity, quantities
+from assistant.quantity_matching import same_amount
 
 _UP = frozenset("up more higher greater larger above over".split())
 _DOWN = frozenset("down less fewer lower smaller below under".split())

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.quantities import Quantity, quantities, unmatched_quantities
+from assistant.quantities import Quantity, quantities
+from assistant.quantity_matching import unmatched_quantities
 
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -222,7 +223,7 @@ def test_digits_and_words_agree(n: int, british_and: bool) -> None:
 
 
 def test_fractions_in_words_match_the_same_share_and_not_another() -> None:
-    from assistant.quantities import FRACTION, quantities, unmatched_quantities
+    from assistant.quantities import FRACTION, quantities
 
     assert [(q.value, q.unit) for q in quantities("two-fifths of which were e-books")] == [
         (0.4, FRACTION)
@@ -262,7 +263,7 @@ def test_fractions_in_words_match_the_same_share_and_not_another() -> None:
 def test_in_passage_spelling_writes_equal_values_as_the_passage_does(
     claim: str, passage: str, expected: str
 ) -> None:
-    from assistant.quantities import in_passage_spelling
+    from assistant.quantity_matching import in_passage_spelling
 
     assert in_passage_spelling(claim, passage) == expected
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.citations import check_sentence
-from assistant.quantities import quantities, unmatched_quantities
+from assistant.quantities import quantities
 from assistant.quantity_directions import opposite_amount
+from assistant.quantity_matching import unmatched_quantities
 from assistant.reading.lexicon import opposed
 from assistant.reading.roles import swapped_names
 from assistant.testing import FakeEmbedder, FakeReader
