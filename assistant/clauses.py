@@ -11,7 +11,6 @@ import re
 CLAUSE_BREAK = re.compile(
     r",\s+(?=(?:but|while|whereas|although|though|and)\s)|;\s+|\s+(?=but\s)", re.IGNORECASE
 )
-SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 # a clause whose subject is the one before's ("..., but they fell")
 _REFERS_BACK = re.compile(
     r"^(?:(?:but|while|whereas|although|though|and)\s+)?(?:it|they|this|that|these|those|he|she)\s",
@@ -29,7 +28,7 @@ def touched_clauses(claim: str, premise: str) -> str:
     terms = content_terms(claim)
     kept: list[str] = []
     dropped = False
-    for sentence in SENTENCE_BREAK.split(premise.strip()):
+    for sentence in sentences_of(premise):
         clauses = [c.strip(" ,;") for c in CLAUSE_BREAK.split(sentence) if c.strip(" ,;")]
         parts: list[str] = []
         for clause in clauses:
@@ -45,3 +44,10 @@ def touched_clauses(claim: str, premise: str) -> str:
     if not dropped or not kept:
         return premise
     return " ".join(kept)
+
+
+def sentences_of(text: str) -> list[str]:
+    """The sentences of a text, as the citation checker cuts them (`citations.sentence_spans`)."""
+    from assistant.citations import sentence_spans
+
+    return [text[start:end] for start, end in sentence_spans(text)]

@@ -38,18 +38,23 @@ def entails_each(reader: Reader, sentence: str, premises: list[str]) -> list[Ent
     from assistant.quantity_matching import in_passage_spelling
 
     claims = [in_passage_spelling(sentence, p) for p in premises]
+    verdicts = _read(reader, claims, premises)
+    narrowed = [touched_clauses(c, p) for c, p in zip(claims, premises, strict=True)]
+    at = [i for i, premise in enumerate(premises) if narrowed[i] != premise]
+    read = _read(reader, [claims[i] for i in at], [narrowed[i] for i in at])
+    for i, verdict in zip(at, read, strict=True):
+        if verdict.entailed > verdicts[i].entailed:
+            verdicts[i] = verdict
+    return verdicts
+
+
+def _read(reader: Reader, claims: list[str], premises: list[str]) -> list[Entailment]:
+    """The reader's verdict on each claim against its premise, one call per distinct claim."""
     verdicts: list[Entailment | None] = [None] * len(premises)
     for claim in dict.fromkeys(claims):
         at = [i for i, c in enumerate(claims) if c == claim]
         for i, verdict in zip(at, reader.entails(claim, [premises[i] for i in at]), strict=True):
             verdicts[i] = verdict
-    for i, premise in enumerate(premises):
-        narrowed = touched_clauses(claims[i], premise)
-        if narrowed != premise:
-            verdict = reader.entails(claims[i], [narrowed])[0]
-            current = verdicts[i]
-            if current is None or verdict.entailed > current.entailed:
-                verdicts[i] = verdict
     return [v for v in verdicts if v is not None]
 
 

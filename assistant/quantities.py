@@ -17,9 +17,9 @@ parsed by the `text2num` library (`find_numbers`); the rules around it are here:
   "half" set against a passage's "50 per cent" would be a false mismatch.
 - In a range whose last number is a percentage ("2-3 per cent", "between two and three per
   cent"), the first number is a percentage too.
-- Matching (`quantity_matching.py`): values agree within a relative 1e-9 and per cent-ness must agree; a year in the
-  claim matches only a year, while a plain number may match a passage's year-like number (so
-  "2,000 troops" matches a passage's "2000 troops").
+- Matching (`quantity_matching.py`): values agree within a relative 1e-9 and per cent-ness
+  must agree; a year in the claim matches only a year, while a plain number may match a
+  passage's year-like number (so "2,000 troops" matches a passage's "2000 troops").
 - Fractions in words: "two-thirds", "three fifths" (a numerator above one with a plural
   denominator) and "a quarter of", "one fifth of" (only before "of": "a third term" and "the
   third increase" are ordinals). A fraction matches a percentage of the same share ("three-fifths"

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.claims import NAME_STOPWORDS, WORD_TOKEN, name_in, name_tokens, passage_words
-from assistant.clauses import CLAUSE_BREAK, SENTENCE_BREAK
+from assistant.clauses import CLAUSE_BREAK, sentences_of
 from assistant.reading.lexicon import is_function_word, lemmas, plainly_a_verb
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*\d|\d|[.!?,;:()\"“”]")
@@ -141,7 +141,7 @@ def reversed_names(claim: str, window: str) -> tuple[str, str] | None:
             if (
                 terms_c
                 and terms_w
-                and len(terms_c & terms_w) / len(terms_c | terms_w) >= (MIN_SHARED_BETWEEN)
+                and len(terms_c & terms_w) / len(terms_c | terms_w) >= MIN_SHARED_BETWEEN
             ):
                 return claim[sa:ea], claim[sb:eb]
     return None
@@ -177,7 +177,7 @@ def _joined_from_elsewhere(claim: str, names: set[str], window: str, passage: st
 
     if not names:
         return set()
-    sentences = SENTENCE_BREAK.split(passage)
+    sentences = sentences_of(passage)
     window_terms = content_terms(window)
     joined: set[str] = set()
     for clause in CLAUSE_BREAK.split(claim):
