@@ -113,6 +113,15 @@ class Settings(BaseSettings):
         "than a restated theme). Chosen on japan-reader-dev's and japan-dev's broad questions "
         "(points covered 0.629 at 0, 0.685 at 0.05-0.1 and 0.3, 0.706 at 0.2).",
     )
+    broad_hub_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=2.0,
+        description="How much a broad question's ordering of points discounts a sentence for "
+        "being close to all the other retrieved sentences (one restating the document's theme "
+        "rather than making a point). Chosen on japan-reader-dev's and japan-reader-dev2's "
+        "broad questions.",
+    )
     max_answer_sentences: int = 2
     broad_answer_words: int = Field(120, ge=20, description="Word budget of a gathered answer.")
 

@@ -163,6 +163,7 @@ class Runtime:
             min_score=s.min_relevance,
             broad_floor=s.broad_min_relevance,
             broad_specific_bonus=s.broad_specific_bonus,
+            broad_hub_weight=s.broad_hub_weight,
             max_sentences=s.max_answer_sentences,
             broad_words=s.broad_answer_words,
         )

@@ -7,6 +7,7 @@ gathering, and entailment-based verification statuses.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from assistant.citations import verify_answer
 from assistant.evaluation.metrics import points_covered
 from assistant.evaluation.questions import load_question_set
 from assistant.evaluation.verification import load_verification_set, run_verification
-from assistant.generation.extractive import ExtractiveAnswerer
+from assistant.generation.extractive import ExtractiveAnswerer, Reading
 from assistant.generation.question_kinds import is_broad, missing_note, split_question
 from assistant.reading import Calibration, Entailment, Reader, entailment_from_probs
 from assistant.testing import FakeEmbedder, FakeReader
@@ -458,3 +459,42 @@ def test_cutting_the_answer_leaves_an_on_topic_sentence_that_no_longer_answers()
     assert (
         cut_elsewhere(text, (0, len(text)), text.index("2023"), "2023", q, random.Random(0)) is None
     )
+
+
+def test_a_broad_answer_discounts_a_sentence_close_to_all_the_others() -> None:
+    # Three points, each on its own direction, and a theme sentence between them all: closest to
+    # the question, it makes no point of its own. Discounted for being near every other
+    # sentence, it gives way to the points; without the discount it leads.
+    theme = "In short, Japan is acting on defence, its alliance and exercises."
+    question = "Summarise what Japan is doing."
+    reading = answerer().read(question, [], hits(theme, DEFENCE, ALLIANCE, DIPLOMACY))
+    texts = [
+        theme,
+        DEFENCE.split(". ")[0] + ".",
+        ALLIANCE.split(". ")[0] + ".",
+        DIPLOMACY.split(". ")[0] + ".",
+    ]
+    axes = np.eye(4, dtype=np.float32)
+    vectors = {texts[0]: axes[:3].sum(axis=0) / np.sqrt(3)} | {
+        t: axes[i] for i, t in enumerate(texts[1:])
+    }
+    similarity = {texts[0]: 0.6} | dict.fromkeys(texts[1:], 0.45)
+    shortlist = [
+        dataclasses.replace(
+            c, vector=vectors[c.text], similarity=similarity[c.text], adjustment=0.0
+        )
+        for c in reading.shortlist
+        if c.text in vectors
+    ]
+    assert len(shortlist) == 4
+    narrowed = Reading(shortlist, reading.parts, np.zeros((1, 4)), broad=True)
+    budget = {"broad_words": 30, "broad_min_score": 0.0, "broad_reader_weight": 0.0}
+
+    def gathered(hub_weight: float) -> list[str]:
+        chosen = answerer(broad_hub_weight=hub_weight, **budget)._gather(narrowed)
+        return [c.text for c in chosen]
+
+    assert theme in gathered(0.0)
+    kept = gathered(0.5)
+    assert theme not in kept
+    assert len(kept) >= 2 and set(kept) <= set(texts[1:])

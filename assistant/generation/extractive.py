@@ -53,6 +53,8 @@ class _Candidate:
     lead: Quote | None = None  # the sentence a pronoun-led quote refers back to
     text: str = ""  # what is read: the quote, with its lead when it has one
     vector: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.float32))
+    similarity: float = 0.0  # the embedding similarity blended into `score`
+    adjustment: float = 0.0  # what `score` adds for the kind of thing asked for, or a repeat
 
 
 class ExtractiveAnswerer:
@@ -83,6 +85,7 @@ class ExtractiveAnswerer:
         broad_floor: float | None = None,
         broad_reader_weight: float = 4.0,
         broad_specific_bonus: float = 0.0,
+        broad_hub_weight: float = 0.0,
         broad_words: int = 120,
         duplicate_similarity: float = 0.8,
         dense_weight: float = 0.6,
@@ -99,6 +102,7 @@ class ExtractiveAnswerer:
         self.broad_floor = min_score if broad_floor is None else broad_floor
         self.broad_reader_weight = broad_reader_weight
         self.broad_specific_bonus = broad_specific_bonus
+        self.broad_hub_weight = broad_hub_weight
         self.broad_words = broad_words
         self.duplicate_similarity = duplicate_similarity
         self.dense_weight = dense_weight
@@ -155,11 +159,15 @@ class ExtractiveAnswerer:
         candidates: list[_Candidate] = []
         rows = zip(quotes, dense, overlap, texts, repeats, vectors, strict=True)
         for (quote, lead, rank), sim, lex, text, repeat, vector in rows:
-            score = self.dense_weight * float(sim) + (1 - self.dense_weight) * float(lex)
-            score += type_bonus(kind, text, question)
+            adjustment = type_bonus(kind, text, question)
             if repeat > 0.75:  # "what else ...?": what was already said is not the answer
-                score -= 0.15
-            candidates.append(_Candidate(quote, score, rank, lead, text, vector))
+                adjustment -= 0.15
+            score = self.dense_weight * float(sim) + (1 - self.dense_weight) * float(lex)
+            candidates.append(
+                _Candidate(
+                    quote, score + adjustment, rank, lead, text, vector, float(sim), adjustment
+                )
+            )
         candidates.sort(key=lambda c: (-c.score, c.hit_rank, c.quote.start))
         return candidates
 
@@ -275,21 +283,15 @@ class ExtractiveAnswerer:
 
         The reader judges whether a sentence answers a question with one answer; a broad
         question's answer is spread over several, each of which reads as a poor answer alone. So
-        sentences are taken in shortlist order (the retrieval-side blend, with the reader's
-        probability added), while that blend reaches ``broad_min_score``. A question asking for
-        several things of a kind ("Which countries ...?") takes only sentences naming one.
+        sentences are taken in the order of their relevance (see `_broad_keys`) while it reaches
+        ``broad_min_score``. A question asking for several things of a kind ("Which countries
+        ...?") takes only sentences naming one.
         """
         if not reading.shortlist:
             return []
-        probs = reading.probs.max(axis=0)
         question = reading.parts[0] if reading.parts else ""
         kind = answer_type(question)
-        keys = [
-            c.score
-            + self.broad_reader_weight * float(p)
-            + self.broad_specific_bonus * holds_specifics(c.text, question)
-            for c, p in zip(reading.shortlist, probs, strict=True)
-        ]
+        keys = self._broad_keys(reading, question)
         order = sorted(range(len(keys)), key=lambda i: (-keys[i], i))
         if keys[order[0]] < self.broad_min_score:
             return []
@@ -311,6 +313,33 @@ class ExtractiveAnswerer:
             chosen.append(cand)
             words += length
         return _document_order(chosen)
+
+    def _broad_keys(self, reading: Reading, question: str) -> list[float]:
+        """How relevant each shortlisted sentence is to a broad question: its similarity to the
+        question, less how close it is to every other sentence (a sentence that restates the
+        document's theme is near all of them and near any question, and says little of its own),
+        plus the reader's probability and a bonus for a figure, date or name of its own.
+
+        Shared words count for shortlisting, not here: a broad question's points seldom repeat
+        its words, while sentences restating the theme do.
+        """
+        probs = reading.probs.max(axis=0)
+        vectors = np.vstack([c.vector for c in reading.shortlist])
+        hubness = np.zeros(len(reading.shortlist))
+        if self.broad_hub_weight and len(reading.shortlist) > 1:
+            sims = vectors @ vectors.T
+            np.fill_diagonal(sims, -np.inf)
+            nearest = min(_HUB_NEIGHBOURS, len(reading.shortlist) - 1)
+            hubness = np.sort(sims, axis=1)[:, -nearest:].mean(axis=1)
+            hubness -= hubness.mean()
+        return [
+            c.similarity
+            + c.adjustment
+            - self.broad_hub_weight * float(h)
+            + self.broad_reader_weight * float(p)
+            + self.broad_specific_bonus * holds_specifics(c.text, question)
+            for c, p, h in zip(reading.shortlist, probs, hubness, strict=True)
+        ]
 
     def stream(
         self, question: str, history: list[Turn], hits: list[ScoredChunk]
@@ -347,6 +376,9 @@ class Reading:
         """The answerer's decision score: the best typed probability over every part."""
         typed = self.typed_probs()
         return float(typed.max()) if typed.size else 0.0
+
+
+_HUB_NEIGHBOURS = 5  # a sentence's closeness to the others: its mean similarity to the 5 nearest
 
 
 def _document_order(chosen: list[_Candidate]) -> list[_Candidate]:
