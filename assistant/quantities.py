@@ -13,8 +13,10 @@ parsed by the `text2num` library (`find_numbers`); the rules around it are here:
   it counts only as part of a larger number ("one hundred", "one million") or directly before a
   per cent sign or word ("one per cent"). The digit "1" always counts.
 - "a dozen" is 12 and multiplies a number before it ("two dozen" = 24); "trillion" (which
-  text2num's English does not know) multiplies likewise. "half" is not read as 0.5: a claim's
-  "half" set against a passage's "50 per cent" would be a false mismatch.
+  text2num's English does not know) multiplies likewise. "half a point" is 0.5 and "seven and a half"
+  7.5; "half the cost", "half of them" and "roughly half" are a loose share of 0.5, which a claim's
+  "about 50 per cent" matches but which is never itself held against a passage ("half" is said
+  of 48 per cent too). "a half", "the first half" are not read.
 - In a range whose last number is a percentage ("2-3 per cent", "between two and three per
   cent"), the first number is a percentage too.
 - Matching (`quantity_matching.py`): values agree within a relative 1e-9 and per cent-ness
@@ -32,7 +34,7 @@ parsed by the `text2num` library (`find_numbers`); the rules around it are here:
   "1,200 megawatts", "4 hours 10 minutes" = "250 minutes"); with a unit on one side only, the
   numbers as written are compared.
 - Not handled: numbers with spaces as thousands separators, years in words ("twenty
-  twenty-seven"), "half" alone (too often not a quantity), signs ("-2%" reads as 2%), "m"/"k"
+  twenty-seven"), signs ("-2%" reads as 2%), "m"/"k"
   abbreviations, currencies ("£3 million" is 3 million, whatever the currency).
 """
 
@@ -85,6 +87,9 @@ class Quantity:
     end: int = field(default=-1, compare=False)
     measure: str = ""  # "duration", "power", "length", "mass" (assistant/measures.py) or ""
     base: float = 0.0  # with a measure: the amount in its base unit (seconds, watts, ...)
+    # "half the cost", "roughly half": a share said loosely, which a claim's figure may match
+    # but which is never itself held against a passage (a claim's "half" for "48 per cent")
+    loose: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,7 @@ class _Found:
     spelled: bool  # written in words
     unit: str = ""
     unit_last: int = -1  # index of the unit's last token, -1 without unit
+    loose: bool = False
 
 
 def _tokens(text: str) -> list[_Tok]:
@@ -221,8 +227,9 @@ def _fraction_quantities(text: str, toks: list[_Tok], used: set[int]) -> list[_F
 
 
 def _halves(toks: list[_Tok], found: list[_Found], used: set[int]) -> list[_Found]:
-    """ "seven and a half" (7.5, the number found extended) and "half a point" (0.5, returned):
-    the two spellings of a half that name an amount ("half" alone is left unread)."""
+    """ "seven and a half" (7.5, the number found extended), "half a point" (0.5, returned) and
+    a share said loosely, "half the cost", "half of them", "roughly half" (a loose fraction);
+    "a half", "the first half" and "half-time" are left unread."""
     words = [t.lower for t in toks]
     for f in found:
         at = f.last + 1
@@ -231,15 +238,27 @@ def _halves(toks: list[_Tok], found: list[_Found], used: set[int]) -> list[_Foun
             f.last = at + 2
             used.update(range(at, at + 3))
     halves: list[_Found] = []
-    for i in range(len(toks) - 2):
-        if i in used or words[i] != "half" or words[i + 1] not in ("a", "an"):
+    for i in range(len(toks)):
+        if i in used or words[i] != "half":
             continue
-        if i > 0 and words[i - 1] in ("a", "and"):
+        before = words[i - 1] if i > 0 else ""
+        after = words[i + 1] if i + 1 < len(toks) else ""
+        if before in ("a", "and"):
             continue
-        if toks[i + 2].kind == "word":
+        if after in ("a", "an") and i + 2 < len(toks) and toks[i + 2].kind == "word":
             used.update((i, i + 1))
             halves.append(_Found(0.5, i, i + 1, spelled=True))
+        elif before in _LOOSE_BEFORE or (after in _LOOSE_AFTER and before not in _NOT_A_SHARE):
+            used.add(i)
+            halves.append(_Found(0.5, i, i, spelled=True, unit=FRACTION, loose=True))
     return halves
+
+
+_LOOSE_BEFORE = frozenset(
+    "about around roughly approximately nearly almost some just than over under".split()
+)
+_LOOSE_AFTER = frozenset("of the its their his her our this that these those all".split())
+_NOT_A_SHARE = frozenset("first second latter former other one the each every".split())
 
 
 def _word_quantities(text: str, toks: list[_Tok], used: set[int]) -> list[_Found]:
@@ -343,7 +362,8 @@ def quantities(text: str) -> list[Quantity]:
         ):
             f.unit = YEAR
         end = toks[f.unit_last].end if f.unit_last >= 0 else last.end
-        result.append(Quantity(f.value, f.unit, text[first.start : end], first.start, end))
+        quote = text[first.start : end]
+        result.append(Quantity(f.value, f.unit, quote, first.start, end, loose=f.loose))
     from assistant.measures import attach
 
     return attach(text, result)

@@ -77,7 +77,7 @@ def unmatched_quantities(claim: str, passage: str) -> list[str]:
     stated = quantities(passage)
     missing: list[str] = []
     for q in quantities(claim):
-        if q.text in missing or any(same_amount(q, s) for s in stated):
+        if q.loose or q.text in missing or any(same_amount(q, s) for s in stated):
             continue
         if _HEDGED.search(claim[: q.start]) and any(rounds_to(q, s) for s in stated):
             continue

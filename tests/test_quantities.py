@@ -314,8 +314,18 @@ def test_a_hedged_figure_matches_the_source_rounded_as_it_is_written() -> None:
     assert unmatched_quantities("It has roughly 1,600 staff.", "It has 1,487 staff.") == ["1,600"]
     assert unmatched_quantities("It has 1,500 staff.", "It has 1,487 staff.") == ["1,500"]
     assert unmatched_quantities("More than 40% voted.", "38% voted.") == ["40%"]
-    # "half" alone is still unread: "half the staff" states no figure to compare
-    assert quantities("Half the staff left.") == []
+
+
+def test_a_loose_half_matches_a_claim_but_is_never_held_against_a_passage() -> None:
+    assert [(q.value, q.unit, q.loose) for q in quantities("Half the staff left.")] == [
+        (0.5, "fraction", True)
+    ]
+    assert unmatched_quantities("About 50% of the cost.", "Roughly half of the cost.") == []
+    assert unmatched_quantities("About 40% of the cost.", "Roughly half of the cost.") == ["40%"]
+    # "half" is said of 48 per cent too: a claim's loose half is not checked
+    assert unmatched_quantities("Half of the cost.", "48% of the cost.") == []
+    for unread in ("in the first half of the year", "at half-time", "a half"):
+        assert quantities(unread) == []
 
 
 def test_a_unit_in_capitals_is_no_name() -> None:
