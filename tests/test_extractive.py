@@ -242,3 +242,26 @@ def test_how_long_and_how_often_ask_for_a_span_and_a_rate() -> None:
     assert holds_answer_type("frequency", "Trains run every 10 minutes.", q)
     assert holds_answer_type("frequency", "It meets twice a year.", q)
     assert not holds_answer_type("frequency", "Trains run to Leeds.", q)
+
+
+def test_where_asks_for_a_place_and_what_is_the_range_for_a_figure() -> None:
+    assert answer_type("Where was the summit held?") == "place"
+    assert answer_type("Where did Japan and Germany hold the exercises?") == "place"
+    assert answer_type("Where does the article say Japan is heading?") is None
+    assert answer_type("What is the range of the missiles?") == "number"
+    assert answer_type("What was the population of the town?") == "number"
+    assert answer_type("What is the aim of the framework?") is None
+    q = "Where did Japan and Germany hold the exercises?"
+    assert not holds_answer_type("place", "Japan held exercises with Germany in September.", q)
+    assert holds_answer_type("place", "Japan and Germany held exercises in Hokkaido.", q)
+    q = "What is the range of the missiles Japan is buying?"
+    assert not holds_answer_type("number", "Japan will buy the missiles by 2027.", q)
+    assert holds_answer_type("number", "The missiles have a range of 1,600 km.", q)
+
+
+def test_a_year_naming_which_of_another_thing_dates_nothing_else() -> None:
+    s = "Its latest security strategy and its 2023 Defence White Paper set out the spending."
+    assert not holds_answer_type("date", s, "When was the security strategy published?")
+    assert holds_answer_type("date", s, "When was the Defence White Paper published?")
+    # a year that is not a name's own dates the clause
+    assert holds_answer_type("date", "In 2019 Trump criticised the alliance.", "When did he?")

@@ -99,6 +99,17 @@ _ASKS_PERSON = re.compile(
     _LEAD + rf"((which|what) ({_COPULA}\w+ ){{0,3}}{_ROLES}s?|who\b.*\b{_ROLES}s?)\b"
 )
 _ASKS_PLACE = re.compile(_LEAD + rf"(in |at |to |from |with )?(which|what) (\w+ )?{_PLACES}\b")
+# "Where was the summit held?"; not "Where does the article say ...?"
+_WHERE = re.compile(
+    _LEAD + r"(from )?where (is|was|were|are|did|does|do|will|would|has|have|had|can|could)\b"
+    r"(?! (the|this|that) (article|text|author|passage|document|report|source)s?\b)"
+)
+# "What is the range of ...?", "What was the population of ...?": a figure, however written
+_ASKS_MEASURE = re.compile(
+    _LEAD + r"(what|which) (is|was|are|were|will be) (the|its|their|his|her) (\w+ )?"
+    r"(range|size|length|height|width|depth|weight|population|area|speed|capacity|distance"
+    r"|cost|price|value|salary|income|revenue|age)\b"
+)
 # "Besides Japan, which countries ...?": what is set aside is no part of what is asked for
 _SET_ASIDE = re.compile(r"^(besides|apart from|aside from|other than|except( for)?) [^,]+,\s*")
 
@@ -122,9 +133,11 @@ def answer_type(question: str) -> str | None:
         return "money"
     if _ASKS_AMOUNT.search(q):
         return "count" if "how many" in q else "number"
+    if _ASKS_MEASURE.match(q):
+        return "number"
     if _ASKS_PERSON.match(q):
         return "person"
-    if _ASKS_PLACE.match(q):
+    if _ASKS_PLACE.match(q) or _WHERE.match(q):
         return "place"
     if re.match(_LEAD + r"(who|whom)\b", q):
         return "name"
@@ -149,7 +162,10 @@ def holds_answer_type(kind: str | None, sentence: str, question: str = "") -> bo
     asked = question.lower()
     if kind in ("date", "day", "month"):
         pattern = {"date": _DATE, "day": _DAY, "month": _MONTH_OR_DAY}[kind]
-        return any(m.group(0).lower() not in asked for m in pattern.finditer(sentence))
+        return any(
+            m.group(0).lower() not in asked and not _dates_another_name(sentence, m, asked)
+            for m in pattern.finditer(sentence)
+        )
     if kind in ("duration", "frequency"):
         pattern = _DURATION if kind == "duration" else _FREQUENCY
         if kind == "duration" and any(q.measure for q in quantities(sentence)):
@@ -158,6 +174,22 @@ def holds_answer_type(kind: str | None, sentence: str, question: str = "") -> bo
     if kind in ("count", "number", "share", "money"):
         return _holds_amount(kind, sentence, asked)
     return _holds_name(kind, sentence, asked)
+
+
+# "its 2023 Defence White Paper", "the 2019 World Cup": a year naming which of a named thing
+_YEAR_OF_NAME = re.compile(r"^\s+((?:[A-Z][\w’'-]*\s*)+)")
+_DETERMINER_BEFORE = re.compile(r"\b(the|its|their|his|her|our|this|that|a|an)\s+$", re.I)
+
+
+def _dates_another_name(sentence: str, date: re.Match[str], asked: str) -> bool:
+    """Whether the date only says which of a named thing the question does not name is meant:
+    "its 2023 Defence White Paper" gives no date of anything else ("When was the strategy
+    published?"), but it does answer "When was the Defence White Paper published?"."""
+    named = _YEAR_OF_NAME.match(sentence[date.end() :])
+    if named is None or not _DETERMINER_BEFORE.search(sentence[: date.start()]):
+        return False
+    asked_words = {w[:5] for w in _TOKEN.findall(asked)}
+    return not any(w.lower()[:5] in asked_words for w in _TOKEN.findall(named.group(1)))
 
 
 def _holds_amount(kind: str, sentence: str, asked: str) -> bool:
