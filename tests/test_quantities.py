@@ -328,6 +328,17 @@ def test_a_loose_half_matches_a_claim_but_is_never_held_against_a_passage() -> N
         assert quantities(unread) == []
 
 
+def test_a_loose_half_stays_a_word_for_the_copy_rules() -> None:
+    from assistant.reading.substitutions import _words
+
+    # a figure and the word after it are left to the quantity rules; a loose half is not
+    assert "Half" in [w.text for w in _words("Half of the cost came from the council.")]
+    assert [w.text for w in _words("Of the cost, 40% came from the council.")] == [
+        "cost",
+        "council",
+    ]
+
+
 def test_a_unit_in_capitals_is_no_name() -> None:
     from assistant.claims import name_tokens
 

@@ -24,7 +24,12 @@ def added_words(claim: str, passage: str) -> list[str]:
     form, when it is MIN_RUN words or more; else []."""
     told = [w for w in content_words(passage) if w.isalpha()]
     told_lemmas = lemmas_of(told)
-    numbers = {w.lower() for q in quantities(claim) for w in q.text.replace("-", " ").split()}
+    numbers = {
+        w.lower()
+        for q in quantities(claim)
+        if not q.loose
+        for w in q.text.replace("-", " ").split()
+    }
     best: list[str] = []
     run: list[str] = []
     for word in content_words(claim):

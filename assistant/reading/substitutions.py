@@ -66,8 +66,8 @@ class _Word:
 def _words(text: str, *, content: bool = True) -> list[_Word]:
     """Words (content words only, by default) with where they stand, numbers (in digits or
     words) and the word that follows one (its unit: "pounds"; not after a year: "In 2016
-    Google ...") left out."""
-    found = quantities(text)
+    Google ...") left out. A loose "half" stays a word: no quantity rule compares it."""
+    found = [q for q in quantities(text) if not q.loose]
     spans = [(q.start, q.end) for q in found]
     spans += [(q.end, _unit_end(text, q.end)) for q in found if q.unit != "year"]
     return [
