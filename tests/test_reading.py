@@ -18,7 +18,8 @@ from assistant.citations import verify_answer
 from assistant.evaluation.metrics import points_covered
 from assistant.evaluation.questions import load_question_set
 from assistant.evaluation.verification import load_verification_set, run_verification
-from assistant.generation.extractive import ExtractiveAnswerer, Reading
+from assistant.generation.candidates import Reading
+from assistant.generation.extractive import ExtractiveAnswerer
 from assistant.generation.question_kinds import is_broad, missing_note, split_question
 from assistant.reading import Calibration, Entailment, Reader, entailment_from_probs
 from assistant.testing import FakeEmbedder, FakeReader

@@ -11,7 +11,6 @@ points for broad questions.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +28,7 @@ from assistant.generation.answer_types import (
     type_bonus,
 )
 from assistant.generation.base import abstain
+from assistant.generation.candidates import Candidate, Reading, document_order, overlaps
 from assistant.generation.question_kinds import (
     ANAPHORIC_START,
     ASKS_FOR_MORE,
@@ -43,18 +43,6 @@ from assistant.index.embedder import Embedder
 from assistant.reading import Reader
 from assistant.security import looks_like_injection
 from assistant.types import Answer, AnswerSentence, DeclineReason, ScoredChunk, Turn
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    quote: Quote
-    score: float
-    hit_rank: int
-    lead: Quote | None = None  # the sentence a pronoun-led quote refers back to
-    text: str = ""  # what is read: the quote, with its lead when it has one
-    vector: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.float32))
-    similarity: float = 0.0  # the embedding similarity blended into `score`
-    adjustment: float = 0.0  # what `score` adds for the kind of thing asked for, or a repeat
 
 
 class ExtractiveAnswerer:
@@ -110,9 +98,7 @@ class ExtractiveAnswerer:
     def _embed(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.embedder.embed_many_cached(texts))
 
-    def score(
-        self, question: str, history: list[Turn], hits: list[ScoredChunk]
-    ) -> list[_Candidate]:
+    def score(self, question: str, history: list[Turn], hits: list[ScoredChunk]) -> list[Candidate]:
         """Every sentence of the retrieved passages, scored against the question, best first.
 
         A sentence that opens with a pronoun ("This included ...") is read together with the
@@ -156,7 +142,7 @@ class ExtractiveAnswerer:
         said = _previous_answer(history) if ASKS_FOR_MORE.search(question) else ""
         repeats = vectors @ self.embedder.embed_query(said) if said else np.zeros(len(texts))
         kind = answer_type(question)
-        candidates: list[_Candidate] = []
+        candidates: list[Candidate] = []
         rows = zip(quotes, dense, overlap, texts, repeats, vectors, strict=True)
         for (quote, lead, rank), sim, lex, text, repeat, vector in rows:
             adjustment = type_bonus(kind, text, question)
@@ -164,7 +150,7 @@ class ExtractiveAnswerer:
                 adjustment -= 0.15
             score = self.dense_weight * float(sim) + (1 - self.dense_weight) * float(lex)
             candidates.append(
-                _Candidate(
+                Candidate(
                     quote, score + adjustment, rank, lead, text, vector, float(sim), adjustment
                 )
             )
@@ -222,9 +208,9 @@ class ExtractiveAnswerer:
             return abstain(hits, self.name, DeclineReason.NO_SENTENCE_ANSWERS)
         quotes: list[Quote] = []
         for cand in chosen:
-            if cand.lead is not None and not any(_overlaps(cand.lead, q) for q in quotes):
+            if cand.lead is not None and not any(overlaps(cand.lead, q) for q in quotes):
                 quotes.append(cand.lead)
-            if not any(_overlaps(cand.quote, q) for q in quotes):
+            if not any(overlaps(cand.quote, q) for q in quotes):
                 quotes.append(cand.quote)
         citations, numbers = number_citations(quotes)
         sentences = [
@@ -247,9 +233,9 @@ class ExtractiveAnswerer:
             missing=missing,
         )
 
-    def _pick(self, reading: Reading) -> tuple[list[_Candidate], list[str]]:
+    def _pick(self, reading: Reading) -> tuple[list[Candidate], list[str]]:
         """Factoid: the one or two sentences that answer each part; the parts none answers."""
-        chosen: list[_Candidate] = []
+        chosen: list[Candidate] = []
         missing: list[str] = []
         for part, probs in zip(reading.parts, reading.typed_probs(), strict=True):
             best = float(probs.max()) if probs.size else 0.0
@@ -262,7 +248,7 @@ class ExtractiveAnswerer:
                 if taken >= self.max_sentences or probs[i] < max(self.min_prob, best - self.margin):
                     break
                 cand = reading.shortlist[i]
-                if any(_overlaps(cand.quote, c.quote) for c in chosen):
+                if any(overlaps(cand.quote, c.quote) for c in chosen):
                     continue
                 chosen.append(cand)
                 taken += 1
@@ -278,7 +264,7 @@ class ExtractiveAnswerer:
             return 1.0 if self._gather(reading) else 0.0
         return reading.best()
 
-    def _gather(self, reading: Reading) -> list[_Candidate]:
+    def _gather(self, reading: Reading) -> list[Candidate]:
         """Broad: distinct relevant sentences from every passage, within the word budget.
 
         The reader judges whether a sentence answers a question with one answer; a broad
@@ -295,13 +281,13 @@ class ExtractiveAnswerer:
         order = sorted(range(len(keys)), key=lambda i: (-keys[i], i))
         if keys[order[0]] < self.broad_min_score:
             return []
-        chosen: list[_Candidate] = []
+        chosen: list[Candidate] = []
         words = 0
         for i in order:
             if keys[i] < self.broad_min_score:
                 break
             cand = reading.shortlist[i]
-            if any(_overlaps(cand.quote, c.quote) for c in chosen):
+            if any(overlaps(cand.quote, c.quote) for c in chosen):
                 continue
             if not holds_answer_type(kind, cand.text, question):
                 continue
@@ -312,7 +298,7 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(cand)
             words += length
-        return _document_order(chosen)
+        return document_order(chosen)
 
     def _broad_keys(self, reading: Reading, question: str) -> list[float]:
         """How relevant each shortlisted sentence is to a broad question: its similarity to the
@@ -349,42 +335,7 @@ class ExtractiveAnswerer:
         yield answer
 
 
-@dataclass(frozen=True)
-class Reading:
-    """The shortlisted sentences, the question's parts, and probs[part][sentence] from the reader."""
-
-    shortlist: list[_Candidate]
-    parts: list[str]
-    probs: np.ndarray
-    broad: bool
-
-    def typed_probs(self) -> np.ndarray:
-        """probs, with 0 for a sentence that lacks the kind of thing its part asks for.
-
-        "When ...?" is not answered by a sentence without a date, "How many ...?" by one
-        without a number, "Which minister ...?" by one that names nobody the question doesn't.
-        """
-        out = self.probs.copy()
-        for row, part in enumerate(self.parts):
-            kind = answer_type(part)
-            if kind is not None and out.shape[1]:
-                holds = [holds_answer_type(kind, c.text, part) for c in self.shortlist]
-                out[row] = np.where(holds, out[row], 0.0)
-        return out
-
-    def best(self) -> float:
-        """The answerer's decision score: the best typed probability over every part."""
-        typed = self.typed_probs()
-        return float(typed.max()) if typed.size else 0.0
-
-
 _HUB_NEIGHBOURS = 5  # a sentence's closeness to the others: its mean similarity to the 5 nearest
-
-
-def _document_order(chosen: list[_Candidate]) -> list[_Candidate]:
-    return sorted(
-        chosen, key=lambda c: (c.quote.chunk.document_id, c.quote.chunk.start + c.quote.start)
-    )
 
 
 def _overlap(terms: frozenset[str], text: str) -> float:
@@ -396,12 +347,3 @@ def _previous_answer(history: list[Turn]) -> str:
         if turn.role == "assistant":
             return turn.content
     return ""
-
-
-def _overlaps(a: Quote, b: Quote) -> bool:
-    """The same sentence reached through two overlapping chunks."""
-    if a.chunk.document_id != b.chunk.document_id:
-        return a.text == b.text
-    a0, a1 = a.chunk.start + a.start, a.chunk.start + a.end
-    b0, b1 = b.chunk.start + b.start, b.chunk.start + b.end
-    return a0 < b1 and b0 < a1
