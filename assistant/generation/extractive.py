@@ -151,7 +151,14 @@ class ExtractiveAnswerer:
             score = self.dense_weight * float(sim) + (1 - self.dense_weight) * float(lex)
             candidates.append(
                 Candidate(
-                    quote, score + adjustment, rank, lead, text, vector, float(sim), adjustment
+                    quote,
+                    score + adjustment,
+                    rank,
+                    lead,
+                    text,
+                    vector,
+                    similarity=float(sim),
+                    adjustment=adjustment,
                 )
             )
         candidates.sort(key=lambda c: (-c.score, c.hit_rank, c.quote.start))
