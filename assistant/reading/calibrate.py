@@ -173,6 +173,10 @@ def _answer_threshold(
         reader,
         min_score=settings.min_relevance,
         broad_floor=settings.broad_min_relevance,
+        broad_specific_bonus=settings.broad_specific_bonus,
+        broad_hub_weight=settings.broad_hub_weight,
+        max_sentences=settings.max_answer_sentences,
+        broad_words=settings.broad_answer_words,
     )
     dataset = load_squad(
         args.squad, articles=args.articles, sample=args.threshold_questions, seed=args.seed
