@@ -324,7 +324,9 @@ def reversed_verdict(sentence: str, matches: WindowMatches) -> tuple[None, str |
     round ("Wierzba won ..., ahead of Sarandou" for "Sarandou won ..., ahead of Wierzba")."""
     from assistant.reading.roles import reversed_names
 
-    n, window = matches.best_window or (0, "")
+    if matches.best_window is None:
+        return None, None
+    n, window = matches.best_window
     pair = reversed_names(sentence, window)
     if pair is None:
         return None, None

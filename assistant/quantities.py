@@ -367,3 +367,9 @@ def quantities(text: str) -> list[Quantity]:
     from assistant.measures import attach
 
     return attach(text, result)
+
+
+def checked_quantities(text: str) -> list[Quantity]:
+    """The quantities a rule holds against another text: all but a loose "half" ("half the
+    cost"), which only a claim's figure may match (`quantity_matching.unmatched_quantities`)."""
+    return [q for q in quantities(text) if not q.loose]

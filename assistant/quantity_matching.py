@@ -7,7 +7,14 @@ from __future__ import annotations
 import math
 import re
 
-from assistant.quantities import FRACTION, PERCENT, YEAR, Quantity, quantities
+from assistant.quantities import (
+    FRACTION,
+    PERCENT,
+    YEAR,
+    Quantity,
+    checked_quantities,
+    quantities,
+)
 
 
 def _as_share(q: Quantity) -> float | None:
@@ -76,8 +83,8 @@ def unmatched_quantities(claim: str, passage: str) -> list[str]:
 
     stated = quantities(passage)
     missing: list[str] = []
-    for q in quantities(claim):
-        if q.loose or q.text in missing or any(same_amount(q, s) for s in stated):
+    for q in checked_quantities(claim):
+        if q.text in missing or any(same_amount(q, s) for s in stated):
             continue
         if _HEDGED.search(claim[: q.start]) and any(rounds_to(q, s) for s in stated):
             continue

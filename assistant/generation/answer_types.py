@@ -181,6 +181,11 @@ _YEAR_OF_NAME = re.compile(r"^\s+((?:[A-Z][\w’'-]*\s*)+)")
 _DETERMINER_BEFORE = re.compile(r"\b(the|its|their|his|her|our|this|that|a|an)\s+$", re.I)
 
 
+def _word_stems(text: str) -> set[str]:
+    """The first five letters of each word: "Japanese" and "Japan" are one word here."""
+    return {w[:5] for w in _TOKEN.findall(text)}
+
+
 def _dates_another_name(sentence: str, date: re.Match[str], asked: str) -> bool:
     """Whether the date only says which of a named thing the question does not name is meant:
     "its 2023 Defence White Paper" gives no date of anything else ("When was the strategy
@@ -188,7 +193,7 @@ def _dates_another_name(sentence: str, date: re.Match[str], asked: str) -> bool:
     named = _YEAR_OF_NAME.match(sentence[date.end() :])
     if named is None or not _DETERMINER_BEFORE.search(sentence[: date.start()]):
         return False
-    asked_words = {w[:5] for w in _TOKEN.findall(asked)}
+    asked_words = _word_stems(asked)
     return not any(w.lower()[:5] in asked_words for w in _TOKEN.findall(named.group(1)))
 
 
@@ -240,7 +245,7 @@ def _is_money(q: Quantity, sentence: str) -> bool:
 
 def _holds_name(kind: str, sentence: str, asked: str) -> bool:
     """A person's or a place's name: not an acronym, a month, or one of the question's words."""
-    asked_words = {w[:5] for w in _TOKEN.findall(asked)}
+    asked_words = _word_stems(asked)
     for m in _NAME.finditer(sentence):
         word = m.group(0)
         if word.isupper() or _MONTH.fullmatch(word) or word.lower()[:5] in asked_words:

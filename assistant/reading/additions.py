@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.quantities import quantities
+from assistant.quantities import checked_quantities
 from assistant.reading.lexicon import content_words, lemmas, lemmas_of, same_meaning
 
 MIN_RUN = 4  # new content words in a row that make an addition (3 also takes rewordings)
@@ -25,10 +25,7 @@ def added_words(claim: str, passage: str) -> list[str]:
     told = [w for w in content_words(passage) if w.isalpha()]
     told_lemmas = lemmas_of(told)
     numbers = {
-        w.lower()
-        for q in quantities(claim)
-        if not q.loose
-        for w in q.text.replace("-", " ").split()
+        w.lower() for q in checked_quantities(claim) for w in q.text.replace("-", " ").split()
     }
     best: list[str] = []
     run: list[str] = []

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from assistant.quantities import quantities
+from assistant.quantities import checked_quantities
 from assistant.reading.additions import in_no_form
 from assistant.reading.lexicon import (
     is_common_word,
@@ -67,7 +67,7 @@ def _words(text: str, *, content: bool = True) -> list[_Word]:
     """Words (content words only, by default) with where they stand, numbers (in digits or
     words) and the word that follows one (its unit: "pounds"; not after a year: "In 2016
     Google ...") left out. A loose "half" stays a word: no quantity rule compares it."""
-    found = [q for q in quantities(text) if not q.loose]
+    found = checked_quantities(text)
     spans = [(q.start, q.end) for q in found]
     spans += [(q.end, _unit_end(text, q.end)) for q in found if q.unit != "year"]
     return [
