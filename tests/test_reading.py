@@ -462,6 +462,18 @@ def test_cutting_the_answer_leaves_an_on_topic_sentence_that_no_longer_answers()
     )
 
 
+def test_a_reworded_answer_shares_few_of_the_questions_words() -> None:
+    from assistant.reading.train_data import is_reworded
+
+    question = "By what year is Tokyo meant to have finished refitting its Aegis warships?"
+    assert is_reworded(question, "Japan plans to upgrade its Aegis destroyers by 2027.")
+    assert not is_reworded(
+        "When did Tokyo finish refitting its Aegis warships?",
+        "Tokyo finished refitting its Aegis warships in 2027.",
+    )
+    assert not is_reworded("Why?", "Because it rained.")  # no content words to share
+
+
 def test_a_broad_answer_discounts_a_sentence_close_to_all_the_others() -> None:
     # Three points, each on its own direction, and a theme sentence between them all: closest to
     # the question, it makes no point of its own. Discounted for being near every other

@@ -122,6 +122,13 @@ def _parser() -> argparse.ArgumentParser:
         "out (not answered) and with another name or number cut out (still answered)",
     )
     parser.add_argument(
+        "--reworded-copies",
+        type=int,
+        default=0,
+        help="extra copies of each SQuAD 1.1 gold pair whose question shares under 40%% of its "
+        "content words with its sentence",
+    )
+    parser.add_argument(
         "--wordnet",
         type=Path,
         help="WordNet 3.0's dict folder for --lexical-nli (default: fetched as build_lexicon does)",
@@ -146,6 +153,7 @@ def _pairs(args: argparse.Namespace, rng: random.Random) -> list[Pair]:
         squad2_articles=range(lo, hi + 1),
         classic=args.classic_data,
         answer_removed=args.answer_removed,
+        reworded_copies=args.reworded_copies,
     )
     pairs += nli_pairs(
         args.shared,

@@ -92,17 +92,29 @@ def answer_pairs(
     squad2_articles: range,
     classic: bool = False,
     answer_removed: float = 0.0,
+    reworded_copies: int = 0,
 ) -> list[Pair]:
     """(question, sentence) pairs labelled 1 when the sentence answers the question."""
     pairs = _squad11_answer_pairs(
-        shared, rng, squad11_questions, classic=classic, answer_removed=answer_removed
+        shared,
+        rng,
+        squad11_questions,
+        classic=classic,
+        answer_removed=answer_removed,
+        reworded_copies=reworded_copies,
     )
     pairs += _squad2_answer_pairs(shared, rng, squad2_articles)
     return pairs
 
 
 def _squad11_answer_pairs(
-    shared: Path, rng: random.Random, questions: int, *, classic: bool, answer_removed: float
+    shared: Path,
+    rng: random.Random,
+    questions: int,
+    *,
+    classic: bool,
+    answer_removed: float,
+    reworded_copies: int = 0,
 ) -> list[Pair]:
     entries: list[tuple[list[str], str, dict[str, Any]]] = []
     for article in _squad11(shared / "squad11" / "train-v1.1.json.gz"):
@@ -125,6 +137,8 @@ def _squad11_answer_pairs(
             continue
         question = qa["question"].strip()
         pairs.append(Pair("answer", question, gold, 1, "squad11-gold"))
+        if reworded_copies and is_reworded(question, gold):
+            pairs += [Pair("answer", question, gold, 1, "squad11-gold-reworded")] * reworded_copies
         others = [
             context[s:e].strip()
             for s, e in split_sentences(context)
@@ -145,6 +159,12 @@ def _squad11_answer_pairs(
         if answer_removed and rng.random() < answer_removed:
             pairs += _cut_pairs(question, context, span, answer, rng)
     return pairs
+
+
+def is_reworded(question: str, sentence: str) -> bool:
+    """The sentence has under 40% of the question's content words."""
+    words = content_words(question)
+    return bool(words) and len(words & content_words(sentence)) < 0.4 * len(words)
 
 
 def _cut_pairs(
