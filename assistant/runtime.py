@@ -154,18 +154,8 @@ class Runtime:
 
     @cached_property
     def offline_answerer(self) -> ExtractiveAnswerer:
-        s = self.settings
-        min_prob = self.min_answer_prob
-        return ExtractiveAnswerer(
-            self.embedder,
-            self.reader,
-            min_prob=min_prob,
-            min_score=s.min_relevance,
-            broad_floor=s.broad_min_relevance,
-            broad_specific_bonus=s.broad_specific_bonus,
-            broad_hub_weight=s.broad_hub_weight,
-            max_sentences=s.max_answer_sentences,
-            broad_words=s.broad_answer_words,
+        return ExtractiveAnswerer.from_settings(
+            self.settings, self.embedder, self.reader, min_prob=self.min_answer_prob
         )
 
     @cached_property

@@ -11,6 +11,7 @@ points for broad questions.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,6 +44,9 @@ from assistant.index.embedder import Embedder
 from assistant.reading import Reader
 from assistant.security import looks_like_injection
 from assistant.types import Answer, AnswerSentence, DeclineReason, ScoredChunk, Turn
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
 
 
 class ExtractiveAnswerer:
@@ -94,6 +98,21 @@ class ExtractiveAnswerer:
         self.broad_words = broad_words
         self.duplicate_similarity = duplicate_similarity
         self.dense_weight = dense_weight
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, embedder: Embedder, reader: Reader, **overrides: Any
+    ) -> ExtractiveAnswerer:
+        """The answerer as the settings configure it (``overrides`` replace single options)."""
+        options: dict[str, Any] = {
+            "min_score": settings.min_relevance,
+            "broad_floor": settings.broad_min_relevance,
+            "broad_specific_bonus": settings.broad_specific_bonus,
+            "broad_hub_weight": settings.broad_hub_weight,
+            "max_sentences": settings.max_answer_sentences,
+            "broad_words": settings.broad_answer_words,
+        }
+        return cls(embedder, reader, **(options | overrides))
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.embedder.embed_many_cached(texts))

@@ -168,16 +168,7 @@ def _answer_threshold(
     from assistant.evaluation.squad import load_squad, squad_runtime
     from assistant.generation.extractive import ExtractiveAnswerer
 
-    answerer = ExtractiveAnswerer(
-        base.embedder,
-        reader,
-        min_score=settings.min_relevance,
-        broad_floor=settings.broad_min_relevance,
-        broad_specific_bonus=settings.broad_specific_bonus,
-        broad_hub_weight=settings.broad_hub_weight,
-        max_sentences=settings.max_answer_sentences,
-        broad_words=settings.broad_answer_words,
-    )
+    answerer = ExtractiveAnswerer.from_settings(settings, base.embedder, reader)
     dataset = load_squad(
         args.squad, articles=args.articles, sample=args.threshold_questions, seed=args.seed
     )

@@ -51,16 +51,9 @@ def main() -> int:
         runtime.knowledge.ingest([KNOWLEDGE])
         reader = runtime.reader
         with_reader = runtime.offline_answerer
-        without = ExtractiveAnswerer(  # the shipped answerer's settings, a reader costing nothing
-            runtime.embedder,
-            FakeReader(),
-            min_prob=0.0,
-            min_score=settings.min_relevance,
-            broad_floor=settings.broad_min_relevance,
-            broad_specific_bonus=settings.broad_specific_bonus,
-            broad_hub_weight=settings.broad_hub_weight,
-            max_sentences=settings.max_answer_sentences,
-            broad_words=settings.broad_answer_words,
+        # the shipped answerer's settings, a reader costing nothing
+        without = ExtractiveAnswerer.from_settings(
+            settings, runtime.embedder, FakeReader(), min_prob=0.0
         )
         chains = {
             "with reader": AssistantChain(retriever=runtime.retriever, answerer=with_reader),
