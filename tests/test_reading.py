@@ -511,3 +511,27 @@ def test_a_broad_answer_discounts_a_sentence_close_to_all_the_others() -> None:
     kept = gathered(0.5)
     assert theme not in kept
     assert len(kept) >= 2 and set(kept) <= set(texts[1:])
+
+
+def test_a_broad_answer_prefers_the_points_of_the_passages_retrieved_first() -> None:
+    # Two points, the one from the second passage a little closer to the question: with room
+    # for one, the rank weight keeps the one from the first passage; without it, the closer.
+    first, second = DEFENCE.split(". ")[0] + ".", ALLIANCE.split(". ")[0] + "."
+    reading = answerer().read("Summarise what Japan is doing.", [], hits(first, second))
+    axes = np.eye(2, dtype=np.float32)
+    shortlist = [
+        dataclasses.replace(
+            c, vector=axes[c.hit_rank], similarity=0.5 + 0.02 * c.hit_rank, adjustment=0.0
+        )
+        for c in reading.shortlist
+    ]
+    assert sorted(c.hit_rank for c in shortlist) == [0, 1]
+    narrowed = Reading(shortlist, reading.parts, np.zeros((1, 2)), broad=True)
+    budget = {"broad_words": 14, "broad_min_score": 0.0, "broad_reader_weight": 0.0}
+
+    def gathered(rank_weight: float) -> list[str]:
+        chosen = answerer(broad_rank_weight=rank_weight, **budget)._gather(narrowed)
+        return [c.text for c in chosen]
+
+    assert gathered(0.05) == [first]
+    assert gathered(0.0) == [second]

@@ -78,6 +78,7 @@ class ExtractiveAnswerer:
         broad_reader_weight: float = 4.0,
         broad_specific_bonus: float = 0.0,
         broad_hub_weight: float = 0.0,
+        broad_rank_weight: float = 0.0,
         broad_words: int = 120,
         duplicate_similarity: float = 0.8,
         dense_weight: float = 0.6,
@@ -95,6 +96,7 @@ class ExtractiveAnswerer:
         self.broad_reader_weight = broad_reader_weight
         self.broad_specific_bonus = broad_specific_bonus
         self.broad_hub_weight = broad_hub_weight
+        self.broad_rank_weight = broad_rank_weight
         self.broad_words = broad_words
         self.duplicate_similarity = duplicate_similarity
         self.dense_weight = dense_weight
@@ -109,6 +111,7 @@ class ExtractiveAnswerer:
             "broad_floor": settings.broad_min_relevance,
             "broad_specific_bonus": settings.broad_specific_bonus,
             "broad_hub_weight": settings.broad_hub_weight,
+            "broad_rank_weight": settings.broad_rank_weight,
             "max_sentences": settings.max_answer_sentences,
             "broad_words": settings.broad_answer_words,
         }
@@ -330,7 +333,9 @@ class ExtractiveAnswerer:
         """How relevant each shortlisted sentence is to a broad question: its similarity to the
         question, less how close it is to every other sentence (a sentence that restates the
         document's theme is near all of them and near any question, and says little of its own),
-        plus the reader's probability and a bonus for a figure, date or name of its own.
+        plus the reader's probability and a bonus for a figure, date or name of its own, less
+        ``broad_rank_weight`` for each place its passage stands below the first retrieved
+        (retrieval reads whole passages, words and meaning together).
 
         Shared words count for shortlisting, not here: a broad question's points seldom repeat
         its words, while sentences restating the theme do.
@@ -348,6 +353,7 @@ class ExtractiveAnswerer:
             c.similarity
             + c.adjustment
             - self.broad_hub_weight * float(h)
+            - self.broad_rank_weight * c.hit_rank
             + self.broad_reader_weight * float(p)
             + self.broad_specific_bonus * holds_specifics(c.text, question)
             for c, p, h in zip(reading.shortlist, probs, hubness, strict=True)
