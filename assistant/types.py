@@ -18,6 +18,13 @@ DECLINE_HEADING = "The sources don't say"
 DECLINE_DETAIL = "nothing in the knowledge base answers this question."
 NO_ANSWER = f"{DECLINE_HEADING}: {DECLINE_DETAIL}"
 
+
+def decline_detail(text: str) -> str:
+    """What a decline's text says after the heading (the general detail for any other text)."""
+    head = f"{DECLINE_HEADING}: "
+    return text[len(head) :] if text.startswith(head) else DECLINE_DETAIL
+
+
 # What a citation can tell of a document besides its title, when the source states it: its
 # address, publication date (ISO, YYYY-MM-DD), author and publisher or site. Unknown stays absent.
 DOCUMENT_META_KEYS = ("url", "published", "author", "site")
@@ -34,6 +41,8 @@ class DeclineReason(StrEnum):
     OPINION = "opinion"  # the question asks for an opinion; the sources hold facts and claims
     NOTHING_RETRIEVED = "nothing retrieved"  # no passage came back, or none was worth reading
     NO_SENTENCE_ANSWERS = "no sentence answers"  # the reader found no sentence that answers
+    # the question asks for a kind of thing (a date, a sum of money, a place...) none gives
+    ASKED_KIND_MISSING = "no sentence gives what is asked"
     MODEL_DECLINED = "model declined"  # the LLM replied that the sources don't say
     NOT_IN_SOURCES = "not in the sources"  # declined, for no more specific reason
 

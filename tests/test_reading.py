@@ -143,6 +143,30 @@ def test_declines_when_no_sentence_answers() -> None:
     assert reader.questions, "the reader was asked"
 
 
+def test_a_decline_names_the_kind_of_thing_no_sentence_gives() -> None:
+    # The reader takes "65 per cent higher" for an answer, but the question asks for a sum of
+    # money: the decline says what the sources don't give, on the CLI and on the page alike.
+    from assistant.types import DeclineReason
+    from assistant.ui.render import answer_html
+
+    second = DEFENCE.split(". ", 1)[1]
+    a = ExtractiveAnswerer(FakeEmbedder(), ScriptedReader({second: 0.9})).answer(  # type: ignore[arg-type]
+        "How much will Japan spend on defence in yen?", [], hits(DEFENCE)
+    )
+    assert a.abstained and a.coverage == "none" and a.citations == []
+    assert a.decline_reason == DeclineReason.ASKED_KIND_MISSING
+    assert a.text == (
+        "The sources don't say: the passages found give no sum of money for this question."
+    )
+    assert "The passages found give no sum of money for this question." in answer_html(a)
+    # nothing read as an answer at all: the general wording
+    plain = ExtractiveAnswerer(FakeEmbedder(), ScriptedReader({})).answer(  # type: ignore[arg-type]
+        "How much will Japan spend on defence in yen?", [], hits(DEFENCE)
+    )
+    assert plain.decline_reason == DeclineReason.NO_SENTENCE_ANSWERS
+    assert "Nothing in the knowledge base answers this question." in answer_html(plain)
+
+
 def test_answers_with_the_sentence_the_reader_picks_not_the_closest() -> None:
     first, second = DEFENCE.split(". ", 1)
     reader = ScriptedReader({second: 0.9, first + ".": 0.1})

@@ -144,6 +144,27 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+_KIND_NOUNS = {
+    "day": "day",
+    "month": "month",
+    "date": "date",
+    "duration": "length of time",
+    "frequency": "rate or frequency",
+    "share": "share or percentage",
+    "money": "sum of money",
+    "count": "count",
+    "number": "figure",
+    "person": "person's name",
+    "place": "place",
+    "name": "name",
+}
+
+
+def kind_noun(kind: str) -> str:
+    """What a reader calls the kind of thing asked for ("sum of money" for "money")."""
+    return _KIND_NOUNS.get(kind, kind)
+
+
 def type_bonus(kind: str | None, sentence: str, question: str = "") -> float:
     """A small reward when the sentence holds what is asked for, a penalty when it cannot."""
     if kind is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
-from assistant.types import NO_ANSWER, Answer, DeclineReason, ScoredChunk, Turn
+from assistant.types import DECLINE_HEADING, NO_ANSWER, Answer, DeclineReason, ScoredChunk, Turn
 
 __all__ = ["NO_ANSWER", "Answerer", "abstain"]
 
@@ -29,10 +29,12 @@ def abstain(
     hits: list[ScoredChunk],
     backend: str,
     reason: DeclineReason = DeclineReason.NOT_IN_SOURCES,
+    detail: str | None = None,
 ) -> Answer:
-    """The plain decline, with why: no citations, never the nearest paragraph."""
+    """The plain decline, with why: no citations, never the nearest paragraph. ``detail`` says
+    more plainly than the general wording what the sources don't say."""
     return Answer(
-        text=NO_ANSWER,
+        text=NO_ANSWER if detail is None else f"{DECLINE_HEADING}: {detail}",
         abstained=True,
         citations=[],
         retrieved=hits,

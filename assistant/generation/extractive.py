@@ -26,6 +26,7 @@ from assistant.generation.answer_types import (
     answer_type,
     holds_answer_type,
     holds_specifics,
+    kind_noun,
     type_bonus,
 )
 from assistant.generation.base import abstain
@@ -234,6 +235,10 @@ class ExtractiveAnswerer:
         else:
             chosen, missing = self._pick(reading)
         if not chosen:
+            kind = None if reading.broad else self._kind_missing(reading)
+            if kind is not None:
+                detail = f"the passages found give no {kind_noun(kind)} for this question."
+                return abstain(hits, self.name, DeclineReason.ASKED_KIND_MISSING, detail)
             return abstain(hits, self.name, DeclineReason.NO_SENTENCE_ANSWERS)
         quotes: list[Quote] = []
         for cand in chosen:
@@ -284,6 +289,16 @@ class ExtractiveAnswerer:
         if not chosen:
             return [], []
         return chosen, (missing if len(reading.parts) > 1 else [])
+
+    def _kind_missing(self, reading: Reading) -> str | None:
+        """The kind of thing a one-part question asks for, when a sentence would have answered
+        it but for lacking one ("How many yen ...?" read as answered by "65 per cent higher")."""
+        if len(reading.parts) != 1 or not reading.probs.size:
+            return None
+        kind = answer_type(reading.parts[0])
+        if kind is None or float(reading.probs.max()) < self.min_prob:
+            return None
+        return kind
 
     def decision_score(self, reading: Reading) -> float:
         """What ``min_prob`` is compared with to answer or decline (for calibration): the best

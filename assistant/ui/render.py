@@ -24,6 +24,7 @@ from assistant.types import (
     Chunk,
     Citation,
     DocumentRecord,
+    decline_detail,
     plural,
 )
 from assistant.ui import source_meta
@@ -248,7 +249,7 @@ def answer_html(
     `contexts` maps chunk ids to the text around them, for the "surrounding text" disclosure.
     """
     if answer.abstained:
-        return declined_html() + limited_html(answer)
+        return declined_html(decline_detail(answer.text)) + limited_html(answer)
     notes = limited_html(answer)
     if answer.fallback:
         notes += (
@@ -274,10 +275,10 @@ def limited_html(answer: Answer) -> str:
     return f'<p class="note limited">{esc(line)}</p>' if line else ""
 
 
-def declined_html() -> str:
+def declined_html(detail: str = DECLINE_DETAIL) -> str:
     """The card of a declined answer: what the sources don't say, and what a reader can do."""
     heading = html.escape(DECLINE_HEADING, quote=False)
-    detail = html.escape(DECLINE_DETAIL[:1].upper() + DECLINE_DETAIL[1:], quote=False)
+    detail = html.escape(detail[:1].upper() + detail[1:], quote=False)
     return (
         '<div class="declined"><div class="declined-head">'
         f'<span class="declined-icon">∅</span> {heading}</div>'
