@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from assistant.reading.model import DEFAULT_WEIGHTS, MAX_LENGTH, base_model_path, build_network
+from assistant.reading.nli_data import NLI_LABELS, nli_pairs
 from assistant.reading.perturb import detokenize
-from assistant.reading.train_data import NLI_LABELS, Pair, answer_pairs, nli_pairs
+from assistant.reading.train_data import Pair, answer_pairs
 
 
 def _batches(pairs: list[Pair], size: int, rng: random.Random) -> list[list[Pair]]:
