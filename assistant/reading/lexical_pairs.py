@@ -30,7 +30,7 @@ from typing import Any
 from assistant.reading.build_lexicon import WordNet
 from assistant.reading.lexicon import load_lexicon
 from assistant.reading.perturb import split_sentences
-from assistant.reading.train_data import Pair, _squad11
+from assistant.reading.train_data import Pair, squad11_articles
 
 TAGS = {
     "VERB": ("VBD", "VBZ", "VBG", "VBN", "VBP", "VB"),
@@ -157,7 +157,7 @@ def _one_pair(senses: Senses, sentence: str, rng: random.Random) -> Pair | None:
 
 def _paragraphs(shared: Path, rng: random.Random) -> Iterator[dict[str, Any]]:
     """SQuAD 1.1 train's paragraphs, articles in a seeded order."""
-    articles = _squad11(shared / "squad11" / "train-v1.1.json.gz")
+    articles = squad11_articles(shared)
     rng.shuffle(articles)
     for article in articles:
         yield from article["paragraphs"]

@@ -32,7 +32,7 @@ from assistant.reading.perturb import (
     swap_antonym,
     swap_name,
 )
-from assistant.reading.train_data import Pair, _squad11
+from assistant.reading.train_data import Pair, squad11_articles
 
 NLI_LABELS: dict[str, int] = {"entailment": 0, "neutral": 1, "contradiction": 2}
 """The entailment head's classes, as the NLI corpora name them."""
@@ -97,7 +97,7 @@ class _Passage:
 def _made_up_nli_pairs(
     shared: Path, rng: random.Random, synthetic: int, *, classic: bool
 ) -> list[Pair]:
-    articles = _squad11(shared / "squad11" / "train-v1.1.json.gz")
+    articles = squad11_articles(shared)
     rng.shuffle(articles)
     pairs: list[Pair] = []
     made = 0

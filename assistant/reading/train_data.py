@@ -49,8 +49,9 @@ class Pair:
     origin: str
 
 
-def _squad11(path: Path) -> list[dict]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
+def squad11_articles(shared: Path) -> list[dict]:
+    """The articles of SQuAD 1.1 train under the shared data folder."""
+    with gzip.open(shared / "squad11" / "train-v1.1.json.gz", "rt", encoding="utf-8") as f:
         return json.load(f)["data"]
 
 
@@ -101,7 +102,7 @@ def _squad11_answer_pairs(
     reworded_copies: int = 0,
 ) -> list[Pair]:
     entries: list[tuple[list[str], str, dict[str, Any]]] = []
-    for article in _squad11(shared / "squad11" / "train-v1.1.json.gz"):
+    for article in squad11_articles(shared):
         names = sorted({n for p in article["paragraphs"] for n in names_in(p["context"])})
         for paragraph in article["paragraphs"]:
             for qa in paragraph["qas"]:
