@@ -16,12 +16,19 @@ Coverage = Literal["full", "partial", "none"]
 # detail, the CLI and `ask --json` the whole sentence.
 DECLINE_HEADING = "The sources don't say"
 DECLINE_DETAIL = "nothing in the knowledge base answers this question."
-NO_ANSWER = f"{DECLINE_HEADING}: {DECLINE_DETAIL}"
+
+
+def decline_text(detail: str = DECLINE_DETAIL) -> str:
+    """The whole sentence of a decline: the heading, then what the sources don't say."""
+    return f"{DECLINE_HEADING}: {detail}"
+
+
+NO_ANSWER = decline_text()
 
 
 def decline_detail(text: str) -> str:
     """What a decline's text says after the heading (the general detail for any other text)."""
-    head = f"{DECLINE_HEADING}: "
+    head = decline_text("")
     return text[len(head) :] if text.startswith(head) else DECLINE_DETAIL
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
-from assistant.types import DECLINE_HEADING, NO_ANSWER, Answer, DeclineReason, ScoredChunk, Turn
+from assistant.types import (
+    DECLINE_DETAIL,
+    NO_ANSWER,
+    Answer,
+    DeclineReason,
+    ScoredChunk,
+    Turn,
+    decline_text,
+)
 
 __all__ = ["NO_ANSWER", "Answerer", "abstain"]
 
@@ -29,12 +37,12 @@ def abstain(
     hits: list[ScoredChunk],
     backend: str,
     reason: DeclineReason = DeclineReason.NOT_IN_SOURCES,
-    detail: str | None = None,
+    detail: str = DECLINE_DETAIL,
 ) -> Answer:
-    """The plain decline, with why: no citations, never the nearest paragraph. ``detail`` says
-    more plainly than the general wording what the sources don't say."""
+    """The plain decline, with why: no citations, never the nearest paragraph. ``detail`` is
+    what the sources don't say (the general wording unless the answerer can say more)."""
     return Answer(
-        text=NO_ANSWER if detail is None else f"{DECLINE_HEADING}: {detail}",
+        text=decline_text(detail),
         abstained=True,
         citations=[],
         retrieved=hits,
